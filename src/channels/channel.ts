@@ -1,0 +1,37 @@
+import type { HandleResult, InboundEvent } from '../conversation/events.ts';
+import type { OutboundMessage } from '../domain/message.ts';
+
+/** What delivery does with a failed send; decided once per channel, from the platform's error. */
+export type DeliveryFailure =
+  | { kind: 'retry'; reason: string }
+  | { kind: 'rate_limited'; retryAfterMs: number; reason: string }
+  /** The chat cannot be reached any more (blocked, never started, gone): deactivate the account. */
+  | { kind: 'unreachable'; reason: string }
+  /** This message can never be sent (malformed); the chat is fine. */
+  | { kind: 'rejected'; reason: string };
+
+export type EventHandler = (event: InboundEvent) => Promise<HandleResult>;
+
+export interface WebhookRequest {
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export type WebhookOutcome = { status: 200 } | { status: 401 } | { status: 500; error: unknown };
+
+export interface Channel {
+  readonly name: string;
+  readonly maxTextLength: number;
+  /** Sends per second for the whole bot, and the shortest gap between two sends to one chat. */
+  readonly limits: { perSecond: number; perChatGapMs: number };
+  send(chatId: string, message: OutboundMessage): Promise<void>;
+  classify(error: unknown): DeliveryFailure;
+  /** Starts receiving: polling, or registering the webhook. */
+  start(handler: EventHandler): Promise<void>;
+  stop(): Promise<void>;
+  /** Present when the channel receives through our HTTP server. */
+  readonly webhookPath?: string;
+  handleWebhook?(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome>;
+  /** A public link that opens the bot with a link code filled in, when the channel has one. */
+  deepLink?(code: string): string | undefined;
+}

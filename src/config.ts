@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/** Roles a process can run; `all` runs every one of them in one process. */
+export const ROLES = ['all', 'web', 'worker', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const urlString = z.string().trim().url();
+
+const schema = z
+  .object({
+    DATABASE_URL: urlString.default('postgresql://postgres@127.0.0.1:5432/thidua'),
+    REDIS_URL: urlString.default('redis://127.0.0.1:6379/0'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+      .default('thidua'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PUBLIC_URL: optionalString.pipe(urlString.optional()),
+    ADMIN_API_TOKEN: optionalString,
+    TZ_DEFAULT: z
+      .string()
+      .default('Asia/Ho_Chi_Minh')
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a known IANA time zone'),
+    TELEGRAM_BOT_TOKEN: optionalString,
+    TELEGRAM_API_ROOT: urlString.default('https://api.telegram.org'),
+    TELEGRAM_MODE: z.enum(['webhook', 'polling']).optional(),
+    TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,256}$/, '1-256 characters of A-Z, a-z, 0-9, _ and -')
+        .optional(),
+    ),
+    DEMO_TELEGRAM_PORT: z.coerce.number().int().min(0).max(65535).default(9001),
+    ZALO_BOT_TOKEN: optionalString,
+    ZALO_BOT_API_ROOT: urlString.default('https://bot-api.zapps.me'),
+    ZALO_BOT_WEBHOOK_SECRET: optionalString,
+    ZALO_OA_APP_ID: optionalString,
+    ZALO_OA_SECRET_KEY: optionalString,
+    ZALO_OA_ACCESS_TOKEN: optionalString,
+    ZALO_OA_REFRESH_TOKEN: optionalString,
+    ZALO_OA_API_ROOT: urlString.default('https://openapi.zalo.me'),
+    ZALO_OA_OAUTH_ROOT: urlString.default('https://oauth.zaloapp.com'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ROLE: z.enum(ROLES).optional(),
+  })
+  .superRefine((env, ctx) => {
+    const telegramMode = env.TELEGRAM_MODE ?? (env.PUBLIC_URL ? 'webhook' : 'polling');
+    if (env.TELEGRAM_BOT_TOKEN && telegramMode === 'webhook') {
+      if (!env.PUBLIC_URL)
+        ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'is required in webhook mode' });
+      if (!env.TELEGRAM_WEBHOOK_SECRET)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TELEGRAM_WEBHOOK_SECRET'],
+          message: 'is required in webhook mode',
+        });
+    }
+  });
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  adminApiToken: string | undefined;
+  timeZone: string;
+  demo: boolean;
+  role: Role;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  telegram:
+    | {
+        token: string;
+        apiRoot: string;
+        mode: 'webhook' | 'polling';
+        webhookSecret: string | undefined;
+      }
+    | undefined;
+  demoTelegramPort: number;
+}
+
+export class ConfigError extends Error {}
+
+/** The demo bot's token: any string of the right shape works against the local emulator. */
+export const DEMO_TELEGRAM_TOKEN = '100000001:DEMO-thidua-bot';
+export const DEMO_ADMIN_TOKEN = 'demo-admin-token';
+
+/** Reads the environment once. Nothing else in the code base reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') ?? 'environment';
+    throw new ConfigError(`Invalid configuration: ${name} ${issue?.message ?? 'is invalid'}`);
+  }
+  const e = parsed.data;
+  const roleArg = argv[0];
+  if (roleArg !== undefined && !(ROLES as readonly string[]).includes(roleArg)) {
+    throw new ConfigError(`Invalid role "${roleArg}": expected one of ${ROLES.join(', ')}`);
+  }
+  const demo = !e.TELEGRAM_BOT_TOKEN && !e.ZALO_BOT_TOKEN && !e.ZALO_OA_APP_ID;
+  const telegramToken = e.TELEGRAM_BOT_TOKEN ?? (demo ? DEMO_TELEGRAM_TOKEN : undefined);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    adminApiToken: e.ADMIN_API_TOKEN ?? (demo ? DEMO_ADMIN_TOKEN : undefined),
+    timeZone: e.TZ_DEFAULT,
+    demo,
+    role: (roleArg as Role | undefined) ?? e.ROLE ?? 'all',
+    logLevel: e.LOG_LEVEL,
+    telegram: telegramToken
+      ? {
+          token: telegramToken,
+          apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+          mode: demo ? 'polling' : (e.TELEGRAM_MODE ?? (e.PUBLIC_URL ? 'webhook' : 'polling')),
+          webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+        }
+      : undefined,
+    demoTelegramPort: e.DEMO_TELEGRAM_PORT,
+  };
+}

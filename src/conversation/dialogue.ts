@@ -1,0 +1,487 @@
+import type { Db, Tx } from '../db/client.ts';
+import type { Official, Unit } from '../generated/prisma/client.ts';
+import { parseSummaryRequest } from '../domain/intents.ts';
+import { normaliseLinkCode } from '../domain/link-code.ts';
+import type { Choice, OutboundMessage } from '../domain/message.ts';
+import { foldVietnamese, parseStatusReply } from '../domain/reply-parser.ts';
+import { statusFromCode, type Status } from '../domain/status.ts';
+import { isLocale } from '../i18n.ts';
+import type { Logger } from '../logger.ts';
+import { sendMissedLaunches } from '../services/campaigns.ts';
+import { redeemLinkCode } from '../services/officials.ts';
+import { writeOutbox } from '../services/outbox.ts';
+import type { Clock, Throttle } from '../services/ports.ts';
+import {
+  recordCampaignAct,
+  recordStatus,
+  tasksForUnit,
+  undoReport,
+  type UnitTask,
+} from '../services/reports.ts';
+import { campaignSummary } from '../services/summaries.ts';
+import type { HandleResult, InboundEvent } from './events.ts';
+import type { Renderer } from './render.ts';
+
+/** Commands in Vietnamese and English, mapped to one intent each. */
+const COMMANDS: Record<string, string> = {
+  start: 'start',
+  baocao: 'report',
+  report: 'report',
+  nhiemvu: 'tasks',
+  tasks: 'tasks',
+  tonghop: 'summary',
+  summary: 'summary',
+  ngonngu: 'lang',
+  lang: 'lang',
+  huongdan: 'help',
+  help: 'help',
+};
+
+/** How long a "which task?" question stays answerable. */
+const PENDING_TTL_MS = 30 * 60_000;
+const THROTTLE_MINUTES = 15;
+
+type Member = Official & { unit: Unit };
+
+interface Turn {
+  tx: Tx;
+  event: InboundEvent;
+  locale: string;
+  member: Member | null;
+  accountId: string | null;
+  now: Date;
+  replies: OutboundMessage[];
+  notice?: string;
+}
+
+export interface DialogueDeps {
+  db: Db;
+  render: Renderer;
+  throttle: Throttle;
+  clock: Clock;
+  timeZone: string;
+  logger: Logger;
+}
+
+/**
+ * Turns chat events into service calls. Each event is handled in one transaction together with
+ * its (channel, update id) record and the replies it produces, so a redelivered update is a no-op
+ * and a failed one leaves nothing behind for the platform's retry to trip over.
+ */
+export class Dialogue {
+  constructor(private readonly deps: DialogueDeps) {}
+
+  async handle(event: InboundEvent): Promise<HandleResult> {
+    const throttleKey = `link:${event.channel}:${event.chatId}`;
+    const throttled = this.isLinkAttempt(event) ? await this.deps.throttle.isBlocked(throttleKey) : false;
+    let failedLink = false;
+    const result = await this.deps.db.$transaction(
+      async (tx): Promise<HandleResult> => {
+        const { count } = await tx.inboundUpdate.createMany({
+          data: [{ channel: event.channel, updateId: event.updateId, kind: event.kind }],
+          skipDuplicates: true,
+        });
+        if (count === 0) return { fresh: false };
+        const account = await tx.channelAccount.findUnique({
+          where: { channel_chatId: { channel: event.channel, chatId: event.chatId } },
+          include: { official: { include: { unit: true } } },
+        });
+        if (account && !account.active) {
+          // A person writing to us again has unblocked the bot: reach them here again.
+          await tx.channelAccount.update({
+            where: { id: account.id },
+            data: { active: true, inactiveReason: null, deactivatedAt: null },
+          });
+        }
+        const turn: Turn = {
+          tx,
+          event,
+          member: account?.official ?? null,
+          accountId: account?.id ?? null,
+          locale: account?.official.locale ?? 'vi',
+          now: this.deps.clock.now(),
+          replies: [],
+        };
+        if (throttled) {
+          turn.replies.push(
+            this.deps.render.text(turn.locale, 'link.throttled', { minutes: THROTTLE_MINUTES }),
+          );
+        } else {
+          failedLink = await this.dispatch(turn);
+        }
+        await writeOutbox(
+          tx,
+          turn.replies.map((message, index) => ({
+            dedupeKey: `reply:${event.channel}:${event.updateId}:${index}`,
+            channel: event.channel,
+            chatId: event.chatId,
+            channelAccountId: turn.accountId,
+            officialId: turn.member?.id ?? null,
+            message,
+          })),
+        );
+        return { fresh: true, notice: turn.notice };
+      },
+      { timeout: 15_000, maxWait: 10_000 },
+    );
+    if (failedLink) await this.deps.throttle.fail(throttleKey);
+    return result;
+  }
+
+  private isLinkAttempt(event: InboundEvent): boolean {
+    if (event.kind === 'command') return event.command.toLowerCase() === 'start' && event.args.trim() !== '';
+    return event.kind === 'text' && normaliseLinkCode(event.text) !== null;
+  }
+
+  /** Returns true when the turn was a failed link attempt (it counts towards the throttle). */
+  private async dispatch(turn: Turn): Promise<boolean> {
+    const { event } = turn;
+    if (event.kind === 'command') {
+      const intent = COMMANDS[event.command.toLowerCase()];
+      if (intent === 'start') return this.start(turn, event.args);
+      if (!turn.member) return this.unlinked(turn);
+      switch (intent) {
+        case 'report':
+          await this.askReport(turn);
+          return false;
+        case 'tasks':
+          await this.listTasks(turn);
+          return false;
+        case 'summary':
+          await this.summary(turn, event.args.trim() === '' ? null : foldVietnamese(event.args));
+          return false;
+        case 'lang':
+          this.reply(turn, 'lang.choose', {}, [
+            [
+              { label: this.deps.render.text(turn.locale, 'buttons.vi').text, data: 'lang:vi' },
+              { label: this.deps.render.text(turn.locale, 'buttons.en').text, data: 'lang:en' },
+            ],
+          ]);
+          return false;
+        case 'help':
+          this.reply(turn, 'help.text');
+          return false;
+        default:
+          this.reply(turn, 'unknownCommand');
+          return false;
+      }
+    }
+    if (event.kind === 'text') {
+      if (!turn.member) {
+        return normaliseLinkCode(event.text) !== null ? this.start(turn, event.text) : this.unlinked(turn);
+      }
+      await this.text(turn, event.text);
+      return false;
+    }
+    if (!turn.member) return this.unlinked(turn);
+    await this.choice(turn, event.data);
+    return false;
+  }
+
+  private reply(turn: Turn, key: string, vars?: Record<string, unknown>, choices?: Choice[][]): void {
+    turn.replies.push(this.deps.render.text(turn.locale, key, vars, choices));
+  }
+
+  private unlinked(turn: Turn): false {
+    this.reply(turn, 'link.unlinked');
+    return false;
+  }
+
+  private async start(turn: Turn, args: string): Promise<boolean> {
+    const code = args.trim();
+    if (code === '') {
+      if (turn.member)
+        this.reply(turn, 'link.already', { name: turn.member.name, unit: turn.member.unit.name });
+      else this.reply(turn, 'link.welcome');
+      return false;
+    }
+    const result = await redeemLinkCode(turn.tx, {
+      channel: turn.event.channel,
+      chatId: turn.event.chatId,
+      code,
+      now: turn.now,
+    });
+    if (result.kind !== 'linked') {
+      this.reply(turn, `link.${result.kind}`);
+      return true;
+    }
+    const official = await turn.tx.official.findUniqueOrThrow({
+      where: { id: result.officialId },
+      include: { unit: true },
+    });
+    turn.member = official;
+    turn.accountId = result.accountId;
+    turn.locale = official.locale;
+    this.reply(turn, 'link.linked', { name: official.name, unit: official.unit.name });
+    await sendMissedLaunches(turn.tx, official.id, this.deps.render);
+    return false;
+  }
+
+  private async askReport(turn: Turn, intro?: string): Promise<void> {
+    const member = turn.member;
+    if (!member) return;
+    const tasks = await tasksForUnit(turn.tx, member.unitId);
+    if (tasks.length === 0) {
+      this.reply(turn, 'report.none');
+      return;
+    }
+    if (intro) this.reply(turn, intro);
+    for (const task of tasks) turn.replies.push(this.deps.render.askStatus(turn.locale, task));
+  }
+
+  private async listTasks(turn: Turn): Promise<void> {
+    const member = turn.member;
+    if (!member) return;
+    const tasks = await tasksForUnit(turn.tx, member.unitId);
+    turn.replies.push(this.deps.render.taskList(turn.locale, member.unit.name, tasks, turn.now));
+  }
+
+  private async text(turn: Turn, text: string): Promise<void> {
+    const summaryRequest = parseSummaryRequest(text);
+    if (summaryRequest) {
+      await this.summary(turn, summaryRequest.docQuery);
+      return;
+    }
+    const member = turn.member;
+    if (!member) return;
+    const parsed = parseStatusReply(text);
+    const tasks = await tasksForUnit(turn.tx, member.unitId);
+    if (tasks.length === 0) {
+      this.reply(turn, 'report.none');
+      return;
+    }
+    if (parsed.status === null) {
+      const numbered = parsed.taskNumber !== null ? tasks[parsed.taskNumber - 1] : undefined;
+      if (numbered) {
+        this.reply(turn, 'report.unclear');
+        turn.replies.push(this.deps.render.askStatus(turn.locale, numbered));
+      } else await this.askReport(turn, 'report.unclear');
+      return;
+    }
+    const report = { status: parsed.status, percent: parsed.percent, note: parsed.note, sourceText: text };
+    const named = parsed.taskNumber !== null ? tasks[parsed.taskNumber - 1] : undefined;
+    const open = tasks.filter((task) => task.latest?.status !== 'done');
+    const target = named ?? (open.length === 1 ? open[0] : tasks.length === 1 ? tasks[0] : undefined);
+    if (target) {
+      await this.record(turn, target.taskId, report);
+      return;
+    }
+    if (open.length === 0) {
+      this.reply(turn, 'report.allDone');
+      return;
+    }
+    await this.askWhichTask(turn, text, report, open, tasks);
+  }
+
+  private async askWhichTask(
+    turn: Turn,
+    text: string,
+    report: PendingReport,
+    candidates: UnitTask[],
+    numbering: UnitTask[],
+  ): Promise<void> {
+    if (!turn.accountId) return;
+    const pending = await turn.tx.pendingReply.create({
+      data: {
+        channelAccountId: turn.accountId,
+        payload: { ...report, taskIds: candidates.map((task) => task.taskId) },
+        expiresAt: new Date(turn.now.getTime() + PENDING_TTL_MS),
+      },
+    });
+    const choices = candidates.map((task, index) => [
+      {
+        label: this.deps.render.text(turn.locale, 'buttons.task', {
+          n: numbering.indexOf(task) + 1,
+          title: task.title.length > 48 ? `${task.title.slice(0, 47)}…` : task.title,
+        }).text,
+        data: `pr:${pending.id}:${index}`,
+      },
+    ]);
+    this.reply(
+      turn,
+      'report.whichTask',
+      {
+        text: text.length > 200 ? `${text.slice(0, 199)}…` : text,
+        status: this.deps.render.statusLabel(turn.locale, report.status),
+      },
+      choices,
+    );
+  }
+
+  private async record(turn: Turn, taskId: string, report: PendingReport): Promise<void> {
+    const member = turn.member;
+    if (!member) return;
+    const result = await recordStatus(turn.tx, {
+      officialId: member.id,
+      unitId: member.unitId,
+      taskId,
+      ...report,
+      channel: turn.event.channel,
+      now: turn.now,
+    });
+    if (result.kind !== 'recorded') {
+      this.reply(turn, 'report.notAllowed');
+      return;
+    }
+    turn.notice = this.deps.render.text(turn.locale, 'report.toast').text;
+    turn.replies.push(
+      this.deps.render.recorded(turn.locale, {
+        title: result.task.title,
+        docNumber: result.task.docNumber,
+        status: report.status,
+        percent: result.percent,
+        note: report.note,
+        reportId: result.reportId,
+      }),
+    );
+  }
+
+  private async choice(turn: Turn, data: string): Promise<void> {
+    const member = turn.member;
+    if (!member) return;
+    const [kind = '', id = '', extra = ''] = data.split(':');
+    const uuid = /^[0-9a-f-]{36}$/i.test(id);
+    if (kind === 'lang' && isLocale(id)) {
+      await turn.tx.official.update({ where: { id: member.id }, data: { locale: id } });
+      turn.locale = id;
+      this.reply(turn, 'lang.set');
+      return;
+    }
+    if (!uuid) {
+      this.reply(turn, 'stale');
+      return;
+    }
+    switch (kind) {
+      case 'ack':
+      case 'reg': {
+        const act = kind === 'ack' ? 'acknowledge' : 'register';
+        const result = await recordCampaignAct(turn.tx, act, {
+          campaignId: id,
+          unitId: member.unitId,
+          officialId: member.id,
+          channel: turn.event.channel,
+          now: turn.now,
+        });
+        const prefix = kind === 'ack' ? 'ack' : 'register';
+        if (result.kind === 'not_allowed') this.reply(turn, 'stale');
+        else {
+          this.reply(turn, `${prefix}.${result.kind}`, { docNumber: result.docNumber });
+          turn.notice = this.deps.render.text(turn.locale, `${prefix}.toast`).text;
+        }
+        return;
+      }
+      case 'st': {
+        const status = statusFromCode(extra);
+        if (!status) {
+          this.reply(turn, 'stale');
+          return;
+        }
+        await this.record(turn, id, { status, percent: null, note: null, sourceText: null });
+        return;
+      }
+      case 'undo': {
+        const result = await undoReport(turn.tx, { reportId: id, unitId: member.unitId, now: turn.now });
+        if (result.kind === 'undone') this.reply(turn, 'report.undone', { title: result.taskTitle });
+        else this.reply(turn, result.kind === 'already_undone' ? 'report.alreadyUndone' : 'stale');
+        return;
+      }
+      case 'pr': {
+        await this.answerPending(turn, id, Number(extra));
+        return;
+      }
+      case 'sum': {
+        await this.summaryOf(turn, id);
+        return;
+      }
+      default:
+        this.reply(turn, 'stale');
+    }
+  }
+
+  private async answerPending(turn: Turn, pendingId: string, index: number): Promise<void> {
+    const pending = await turn.tx.pendingReply.findFirst({
+      where: { id: pendingId, channelAccountId: turn.accountId ?? undefined },
+    });
+    const payload = pending?.payload as (PendingReport & { taskIds: string[] }) | undefined;
+    const taskId = payload?.taskIds[index];
+    if (!pending || !payload || !taskId || pending.expiresAt.getTime() < turn.now.getTime()) {
+      this.reply(turn, 'report.expired');
+      return;
+    }
+    await turn.tx.pendingReply.delete({ where: { id: pending.id } });
+    await this.record(turn, taskId, payload);
+  }
+
+  private isSupervisor(member: Member): boolean {
+    return member.role === 'leader' || member.role === 'admin';
+  }
+
+  private async summary(turn: Turn, docQuery: string | null): Promise<void> {
+    const member = turn.member;
+    if (!member) return;
+    if (!this.isSupervisor(member)) {
+      this.reply(turn, 'summary.refused');
+      return;
+    }
+    if (docQuery !== null) {
+      const campaigns = await turn.tx.campaign.findMany({ select: { id: true, docNumber: true } });
+      const found = campaigns.find((campaign) => foldVietnamese(campaign.docNumber) === docQuery);
+      if (!found) this.reply(turn, 'summary.unknownCampaign', { doc: docQuery });
+      else await this.summaryOf(turn, found.id);
+      return;
+    }
+    const running = await turn.tx.campaign.findMany({
+      where: {
+        state: 'running',
+        OR: [
+          { issuerUnitId: member.unitId },
+          { units: { some: { unit: { path: { startsWith: member.unit.path } } } } },
+        ],
+      },
+      orderBy: { launchedAt: 'desc' },
+      select: { id: true, docNumber: true },
+    });
+    const only = running[0];
+    if (!only) this.reply(turn, 'summary.noCampaign');
+    else if (running.length === 1) await this.summaryOf(turn, only.id);
+    else {
+      this.reply(
+        turn,
+        'summary.choose',
+        {},
+        running.map((campaign) => [{ label: campaign.docNumber, data: `sum:${campaign.id}` }]),
+      );
+    }
+  }
+
+  /** An admin of the issuing unit sees the whole campaign; everyone else their own unit's subtree. */
+  private async summaryOf(turn: Turn, campaignId: string): Promise<void> {
+    const member = turn.member;
+    if (!member || !this.isSupervisor(member)) {
+      this.reply(turn, 'summary.refused');
+      return;
+    }
+    const campaign = await turn.tx.campaign.findUnique({
+      where: { id: campaignId },
+      select: { issuerUnitId: true },
+    });
+    if (!campaign) {
+      this.reply(turn, 'stale');
+      return;
+    }
+    const whole = member.role === 'admin' && member.unitId === campaign.issuerUnitId;
+    const summary = await campaignSummary(turn.tx, campaignId, {
+      unitCode: whole ? undefined : member.unit.code,
+      now: turn.now,
+      timeZone: this.deps.timeZone,
+    });
+    turn.replies.push(this.deps.render.summary(turn.locale, summary, turn.now));
+  }
+}
+
+interface PendingReport {
+  status: Status;
+  percent: number | null;
+  note: string | null;
+  sourceText: string | null;
+}

@@ -1,0 +1,125 @@
+import pg from 'pg';
+import type { Queue } from 'bullmq';
+import type { Db } from '../db/client.ts';
+import type { Logger } from '../logger.ts';
+import { OUTBOX_CHANNEL } from '../services/outbox.ts';
+import type { DeliveryJob } from './queues.ts';
+
+export interface RelayOptions {
+  db: Db;
+  databaseUrl: string;
+  queues: Map<string, Queue<DeliveryJob>>;
+  logger: Logger;
+  /** A row handed to Redis this long ago and still pending is handed over again (Redis may have lost it). */
+  leaseMs?: number;
+  sweepEveryMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * Moves pending outbox rows into the delivery queues. Woken by NOTIFY at commit, and sweeping on a
+ * timer for rows whose lease ran out. The job id is the row id, so handing a row over twice while its
+ * job still exists enqueues it once; the worker checks the row's state before sending.
+ */
+export class OutboxRelay {
+  private listener: pg.Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen();
+    this.timer = setInterval(() => this.kick(), this.options.sweepEveryMs ?? 2000);
+    this.kick();
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    client.on('notification', () => this.kick());
+    client.on('error', (error) => {
+      this.options.logger.warn({ err: error }, 'outbox listener lost; the timer sweep carries on');
+      this.listener = undefined;
+      void client.end().catch(() => undefined);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.listener = client;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'outbox listener failed to start; relying on the timer sweep');
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Runs a sweep now, or right after the one in progress. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.sweepUntilDone().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async sweepUntilDone(): Promise<void> {
+    try {
+      if (!this.listener && !this.stopped) await this.listen();
+      while (!this.stopped && (await this.sweep()) === (this.options.batchSize ?? 500));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'outbox sweep failed; will retry');
+    }
+  }
+
+  /** Hands one batch over; returns how many rows it claimed. */
+  async sweep(): Promise<number> {
+    const leaseSeconds = (this.options.leaseMs ?? 60_000) / 1000;
+    const channels = [...this.options.queues.keys()];
+    const rows = await this.options.db.$queryRaw<{ id: string; channel: string }[]>`
+      UPDATE "OutboxMessage" SET "enqueuedAt" = now()
+      WHERE id IN (
+        SELECT id FROM "OutboxMessage"
+        WHERE state = 'pending' AND channel = ANY(${channels})
+          AND ("enqueuedAt" IS NULL OR "enqueuedAt" < now() - make_interval(secs => ${leaseSeconds}))
+        ORDER BY "createdAt"
+        LIMIT ${this.options.batchSize ?? 500}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id, channel`;
+    const byChannel = new Map<string, typeof rows>();
+    for (const row of rows) byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row]);
+    for (const [channel, group] of byChannel) {
+      const queue = this.options.queues.get(channel);
+      if (!queue) continue;
+      try {
+        await queue.addBulk(
+          group.map((row) => ({ name: 'send', data: { outboxId: row.id }, opts: { jobId: row.id } })),
+        );
+      } catch (error) {
+        // Give the rows back so the next sweep tries again instead of waiting out the lease.
+        await this.options.db.outboxMessage.updateMany({
+          where: { id: { in: group.map((row) => row.id) } },
+          data: { enqueuedAt: null },
+        });
+        throw error;
+      }
+    }
+    return rows.length;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+}

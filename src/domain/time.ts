@@ -1,0 +1,35 @@
+import { DateTime } from 'luxon';
+
+/** A calendar date as stored (midnight UTC of that date) -> "YYYY-MM-DD". */
+export function isoDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** "YYYY-MM-DD" -> the Date Prisma stores for a DATE column. */
+export function dateFromIso(iso: string): Date {
+  return new Date(`${iso}T00:00:00.000Z`);
+}
+
+export function isValidIsoDate(iso: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(iso) && DateTime.fromISO(iso, { zone: 'utc' }).isValid;
+}
+
+/** dd/MM/yyyy, as Vietnamese officials write dates. */
+export function formatDate(date: Date): string {
+  const [y, m, d] = isoDate(date).split('-');
+  return `${d ?? ''}/${m ?? ''}/${y ?? ''}`;
+}
+
+/** A task is due at the end of its day in the campaign's time zone: the instant the next day starts. */
+export function dueInstant(dueOn: Date, timeZone: string): Date {
+  return DateTime.fromISO(isoDate(dueOn), { zone: timeZone }).plus({ days: 1 }).startOf('day').toJSDate();
+}
+
+export function isOverdue(dueOn: Date, now: Date, timeZone: string): boolean {
+  return now.getTime() >= dueInstant(dueOn, timeZone).getTime();
+}
+
+/** The calendar date of an instant in a time zone, as stored for DATE columns. */
+export function localDate(instant: Date, timeZone: string): Date {
+  return dateFromIso(DateTime.fromJSDate(instant, { zone: timeZone }).toISODate() ?? isoDate(instant));
+}

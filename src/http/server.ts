@@ -1,0 +1,134 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { ZodError } from 'zod';
+import type { Channel, EventHandler } from '../channels/channel.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { DomainError } from '../services/errors.ts';
+import { registerAdminApi, type AdminApiDeps } from './admin-api.ts';
+
+export interface ServerDeps extends AdminApiDeps {
+  logger: Logger;
+  metrics: Metrics;
+  channels: Channel[];
+  handleEvent: EventHandler;
+  /** Named readiness checks; each throws when its dependency is unreachable. */
+  readiness: Record<string, () => Promise<unknown>>;
+  /** Refreshes gauges (queue depths) before /metrics is read. */
+  beforeMetrics?: () => Promise<void>;
+}
+
+const errorBody = (code: string, message: string, details: unknown = null) => ({
+  error: { code, message, details },
+});
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  // Typed as Fastify's logger so the instance is the plain FastifyInstance the routes are written for.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    disableRequestLogging: true,
+    bodyLimit: 2 * 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+  });
+
+  // An empty JSON body is an empty object (POST …/launch is often sent without one).
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const source = typeof body === 'string' ? body : body.toString('utf8');
+    if (source.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(source) as unknown);
+    } catch {
+      // A platform's webhook gets its secret checked first, then 200 for what it cannot read (no retry storm).
+      if (request.url.startsWith('/webhooks/')) {
+        done(null, { malformed: true });
+        return;
+      }
+      done(
+        Object.assign(new Error('the body is not valid JSON'), { statusCode: 400, code: 'invalid_json' }),
+        undefined,
+      );
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler(async (error: FastifyError | ZodError | DomainError, request, reply) => {
+    if (error instanceof ZodError) {
+      return reply.code(400).send(
+        errorBody(
+          'invalid_request',
+          error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '),
+          error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+        ),
+      );
+    }
+    if (error instanceof DomainError) {
+      const status = error.kind === 'not_found' ? 404 : error.kind === 'conflict' ? 409 : 400;
+      return reply.code(status).send(errorBody(error.code, error.message, error.details ?? null));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send(errorBody('internal', 'internal error'));
+    }
+    return reply.code(status).send(errorBody(error.code ?? 'bad_request', error.message));
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply
+      .code(404)
+      .send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+  );
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    for (const [name, check] of Object.entries(deps.readiness)) {
+      try {
+        await check();
+        checks[name] = 'ok';
+      } catch (error) {
+        ready = false;
+        checks[name] = error instanceof Error ? error.message : 'unreachable';
+      }
+    }
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    await deps.beforeMetrics?.().catch(() => undefined);
+    return reply
+      .header('content-type', deps.metrics.registry.contentType)
+      .send(await deps.metrics.registry.metrics());
+  });
+
+  for (const channel of deps.channels) {
+    if (!channel.webhookPath || !channel.handleWebhook) continue;
+    const handleWebhook = channel.handleWebhook.bind(channel);
+    app.post(channel.webhookPath, async (request, reply) => {
+      const outcome = await handleWebhook({ headers: request.headers, body: request.body }, deps.handleEvent);
+      if (outcome.status === 500) {
+        request.log.error({ err: outcome.error }, 'webhook update failed; the platform will retry');
+        return reply.code(500).send({ ok: false });
+      }
+      return reply.code(outcome.status).send({ ok: outcome.status === 200 });
+    });
+  }
+
+  registerAdminApi(app, deps);
+  return app;
+}

@@ -1,0 +1,56 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  updatesReceived: Counter<'channel' | 'kind'>;
+  messagesSent: Counter<'channel'>;
+  messagesFailed: Counter<'channel' | 'reason'>;
+  rateLimited: Counter<'channel'>;
+  queueDepth: Gauge<'queue' | 'state'>;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    updatesReceived: new Counter({
+      name: 'thidua_updates_received_total',
+      help: 'Inbound chat updates by channel and kind',
+      labelNames: ['channel', 'kind'],
+      registers: [registry],
+    }),
+    messagesSent: new Counter({
+      name: 'thidua_messages_sent_total',
+      help: 'Messages delivered by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    messagesFailed: new Counter({
+      name: 'thidua_messages_failed_total',
+      help: 'Failed send attempts by channel and kind of failure',
+      labelNames: ['channel', 'reason'],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'thidua_messages_rate_limited_total',
+      help: '429 answers by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'thidua_queue_jobs',
+      help: 'Jobs in the delivery queues by state',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'thidua_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,14 @@
+/** A request the caller can fix; the HTTP layer turns it into 400/404/409 with this code and details. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: unknown = undefined,
+    readonly kind: 'invalid' | 'not_found' | 'conflict' = 'invalid',
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string, key: string): DomainError =>
+  new DomainError('not_found', `${what} ${key} does not exist`, { [what]: key }, 'not_found');

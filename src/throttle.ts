@@ -1,0 +1,22 @@
+import type { Redis } from 'ioredis';
+import type { Throttle } from './services/ports.ts';
+
+/** Fixed-window failure counter in Redis, shared by every instance. */
+export class RedisThrottle implements Throttle {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly maxFailures = 5,
+    private readonly windowSeconds = 15 * 60,
+  ) {}
+
+  async isBlocked(key: string): Promise<boolean> {
+    const count = Number((await this.redis.get(`${this.prefix}:throttle:${key}`)) ?? 0);
+    return count >= this.maxFailures;
+  }
+
+  async fail(key: string): Promise<void> {
+    const name = `${this.prefix}:throttle:${key}`;
+    await this.redis.multi().incr(name).expire(name, this.windowSeconds, 'NX').exec();
+  }
+}
