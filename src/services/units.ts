@@ -49,7 +49,7 @@ export async function upsertUnit(db: Db, code: string, input: UnitInput): Promis
       await tx.unit.update({ where: { id }, data });
       if (existing.path !== path) {
         await tx.$executeRaw`
-          UPDATE "Unit" SET path = ${path} || substring(path FROM ${existing.path.length + 1})
+          UPDATE "Unit" SET path = ${path}::text || substring(path FROM ${existing.path.length + 1}::int)
           WHERE path LIKE ${existing.path + '%'} AND id <> ${id}::uuid`;
       }
     }

@@ -101,6 +101,17 @@ describe('a campaign from launch to summary over Telegram', () => {
     expect((await stranger.ask(`/start ${issued.body.code}`)).text).toContain('đã được sử dụng');
   });
 
+  it('slows down a chat that keeps sending wrong codes', async () => {
+    const guesser = emulator.user(TOKEN, 5997);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      expect((await guesser.ask(`/start ZZZZZZZZ${attempt + 2}${attempt + 2}`)).text).toContain('không đúng');
+    }
+    const issued = await service.api<{ code: string }>('POST', '/api/officials/CB4/link-codes');
+    expect((await guesser.ask(`/start ${issued.body.code}`)).text).toContain('quá nhiều lần');
+    // The right code was not spent: another chat can still use it.
+    await emulator.user(TOKEN, 5996).ask(`/start ${issued.body.code}`, hasText('Đã liên kết'));
+  });
+
   it('sends the launch once to each focal and leader official, with the two buttons', async () => {
     const first = await service.api<{ recipients: number }>('POST', `/api/campaigns/${campaignId}/launch`);
     expect(first.status).toBe(202);

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations, createMigration, diffMigration, ensureDatabase } from '../../src/db/migrate.ts';
 import { PG_SERVER_URL, TEST_DB_PREFIX } from '../support/env.ts';
 
@@ -13,7 +13,7 @@ const tmpDirs: string[] = [];
 
 /** A URL to a not yet existing, randomly named database on the test server; dropped after the suite. */
 function freshDatabaseUrl(): string {
-  const name = `${TEST_DB_PREFIX}migrate_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const name = `${TEST_DB_PREFIX}${inject('runId')}_migrate_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   created.push(name);
   const url = new URL(server);
   url.pathname = `/${name}`;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { createDb, type Db } from '../../src/db/client.ts';
-import { PG_SERVER_URL, TEMPLATE_DB, TEST_DB_PREFIX } from './env.ts';
+import { PG_SERVER_URL, TEST_DB_PREFIX } from './env.ts';
 
 export interface TestDatabase {
   url: string;
@@ -21,8 +22,8 @@ async function onServer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> 
 
 /** A migrated database of the test file's own, copied from the run's template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `${TEST_DB_PREFIX}${randomBytes(6).toString('hex')}`;
-  await onServer((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`));
+  const name = `${TEST_DB_PREFIX}${inject('runId')}_${randomBytes(4).toString('hex')}`;
+  await onServer((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('templateDb')}"`));
   return {
     name,
     url: `${PG_SERVER_URL}/${name}`,

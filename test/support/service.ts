@@ -19,7 +19,7 @@ export async function startService(
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const token = env.ADMIN_API_TOKEN ?? `test-${randomBytes(8).toString('hex')}`;
   const prefix = env.QUEUE_PREFIX ?? `t${randomBytes(6).toString('hex')}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
