@@ -26,7 +26,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     loggerInstance,
-    disableRequestLogging: true,
     bodyLimit: 2 * 1024 * 1024,
     requestIdHeader: 'x-request-id',
   });

@@ -64,11 +64,10 @@ export async function campaignSummary(
     },
     select: { id: true, code: true, name: true },
   });
-  const [latest, acks, regs] = await Promise.all([
-    latestRows(db, campaignId),
-    db.acknowledgement.findMany({ where: { campaignId }, select: { unitId: true } }),
-    db.registration.findMany({ where: { campaignId }, select: { unitId: true } }),
-  ]);
+  // Sequential on purpose: inside a transaction the queries share one connection.
+  const latest = await latestRows(db, campaignId);
+  const acks = await db.acknowledgement.findMany({ where: { campaignId }, select: { unitId: true } });
+  const regs = await db.registration.findMany({ where: { campaignId }, select: { unitId: true } });
   const summary = summarise({
     units,
     tasks: campaign.tasks,
