@@ -96,7 +96,11 @@ async function withClient<T>(connectionString: string, run: (client: pg.Client) 
  */
 function enginePool(connectionString: string): pg.Pool {
   const pool = new pg.Pool({ connectionString });
+  // Dropping a shadow database (WITH FORCE) ends connections the engine may still hold; those errors
+  // are expected and must not surface as uncaught exceptions. Errors of queries still reach the engine.
+  pool.on('error', () => undefined);
   pool.on('connect', (client) => {
+    client.on('error', () => undefined);
     client.connection.prependListener('rowDescription', (message: { fields: { dataTypeID: number }[] }) => {
       for (const field of message.fields)
         if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
