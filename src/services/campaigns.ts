@@ -2,7 +2,7 @@ import type { Db, Queryable, Tx } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { CampaignKind, CampaignState } from '../generated/prisma/enums.ts';
 import { dateFromIso, isoDate } from '../domain/time.ts';
-import { DomainError, notFound } from './errors.ts';
+import { DomainError, isUuid, notFound } from './errors.ts';
 import { writeOutbox, type OutboxItem } from './outbox.ts';
 import type { CampaignNews, NewsRenderer } from './ports.ts';
 
@@ -57,7 +57,7 @@ const campaignInclude = {
 };
 
 async function loadCampaign(db: Queryable, id: string) {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('campaign', id);
+  if (!isUuid(id)) throw notFound('campaign', id);
   const campaign = await db.campaign.findUnique({ where: { id }, include: campaignInclude });
   if (!campaign) throw notFound('campaign', id);
   return campaign;
@@ -137,28 +137,41 @@ export async function createCampaign(db: Db, input: CampaignInput): Promise<Camp
       'conflict',
     );
   }
-  const created = await db.campaign.create({
-    data: {
-      docNumber: input.docNumber,
-      title: input.title,
-      theme: input.theme ?? null,
-      kind: input.kind ?? 'regular',
-      issuerUnitId: issuer.id,
-      startsOn: dateFromIso(input.startsOn),
-      endsOn: dateFromIso(input.endsOn),
-      ...(input.reportSchedule ? { reportSchedule: json(input.reportSchedule) } : {}),
-      ...(input.policy ? { policy: json(input.policy) } : {}),
-      units: { create: unitIds.map((unitId) => ({ unitId })) },
-      tasks: {
-        create: input.tasks.map((task, position) => ({
-          key: task.key,
-          title: task.title,
-          dueOn: dateFromIso(task.dueOn),
-          position,
-        })),
+  const created = await db.campaign
+    .create({
+      data: {
+        docNumber: input.docNumber,
+        title: input.title,
+        theme: input.theme ?? null,
+        kind: input.kind ?? 'regular',
+        issuerUnitId: issuer.id,
+        startsOn: dateFromIso(input.startsOn),
+        endsOn: dateFromIso(input.endsOn),
+        ...(input.reportSchedule ? { reportSchedule: json(input.reportSchedule) } : {}),
+        ...(input.policy ? { policy: json(input.policy) } : {}),
+        units: { create: unitIds.map((unitId) => ({ unitId })) },
+        tasks: {
+          create: input.tasks.map((task, position) => ({
+            key: task.key,
+            title: task.title,
+            dueOn: dateFromIso(task.dueOn),
+            position,
+          })),
+        },
       },
-    },
-  });
+    })
+    .catch((error: unknown) => {
+      // A concurrent creation with the same number won the race between the check above and this insert.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        throw new DomainError(
+          'duplicate_doc_number',
+          `campaign ${input.docNumber} already exists`,
+          {},
+          'conflict',
+        );
+      }
+      throw error;
+    });
   return view(await loadCampaign(db, created.id));
 }
 
@@ -280,6 +293,7 @@ export async function launchCampaign(
 ): Promise<LaunchResult> {
   return db.$transaction(
     async (tx) => {
+      if (!isUuid(id)) throw notFound('campaign', id);
       // Serialises concurrent launches of one campaign.
       await tx.$queryRaw`SELECT id FROM "Campaign" WHERE id = ${id}::uuid FOR UPDATE`;
       const campaign = await loadCampaign(tx, id);

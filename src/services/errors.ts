@@ -12,3 +12,10 @@ export class DomainError extends Error {
 
 export const notFound = (what: string, key: string): DomainError =>
   new DomainError('not_found', `${what} ${key} does not exist`, { [what]: key }, 'not_found');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids come from URLs and button data: anything not shaped like one of ours is simply unknown. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

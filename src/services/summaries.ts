@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/client.ts';
 import type { Status } from '../domain/status.ts';
 import { summarise, type Summary } from '../domain/summary.ts';
-import { notFound } from './errors.ts';
+import { isUuid, notFound } from './errors.ts';
 
 export interface CampaignSummary extends Summary {
   campaign: { id: string; docNumber: string; title: string };
@@ -30,7 +30,7 @@ function latestRows(db: Queryable, campaignId: string): Promise<LatestRow[]> {
 }
 
 async function findCampaign(db: Queryable, id: string) {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('campaign', id);
+  if (!isUuid(id)) throw notFound('campaign', id);
   const campaign = await db.campaign.findUnique({
     where: { id },
     include: { tasks: { orderBy: { position: 'asc' } } },
