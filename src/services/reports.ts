@@ -11,10 +11,20 @@ export interface UnitTask {
   latest: { status: Status; percent: number | null } | null;
 }
 
+/**
+ * Campaigns that take reports: running ones, and closed ones while their closing report (tổng kết) is open.
+ */
+const reportable = {
+  OR: [
+    { state: 'running' as const },
+    { state: 'closed' as const, rounds: { some: { kind: 'closing', closedAt: null } } },
+  ],
+};
+
 /** The tasks of the running campaigns a unit takes part in, in a stable order (the numbering users see). */
 export async function tasksForUnit(db: Queryable, unitId: string): Promise<UnitTask[]> {
   const tasks = await db.task.findMany({
-    where: { campaign: { state: 'running', units: { some: { unitId } } } },
+    where: { campaign: { ...reportable, units: { some: { unitId } } } },
     include: {
       campaign: { select: { docNumber: true, launchedAt: true } },
       statusReports: {
@@ -62,10 +72,16 @@ export type RecordResult =
 /** Records one status report; every report is kept, with who, when and through which channel. */
 export async function recordStatus(tx: Queryable, input: StatusInput): Promise<RecordResult> {
   const task = await tx.task.findFirst({
-    where: { id: input.taskId, campaign: { state: 'running', units: { some: { unitId: input.unitId } } } },
+    where: { id: input.taskId, campaign: { ...reportable, units: { some: { unitId: input.unitId } } } },
     include: { campaign: { select: { docNumber: true } } },
   });
   if (!task) return { kind: 'not_allowed' };
+  // A report made while a collection round is open belongs to its period (the latest opened).
+  const round = await tx.collectionRound.findFirst({
+    where: { campaignId: task.campaignId, closedAt: null, openedAt: { lte: input.now } },
+    orderBy: { openedAt: 'desc' },
+    select: { id: true },
+  });
   const percent = normalisePercent(input.status, input.percent);
   const report = await tx.statusReport.create({
     data: {
@@ -78,6 +94,7 @@ export async function recordStatus(tx: Queryable, input: StatusInput): Promise<R
       sourceText: input.sourceText,
       channel: input.channel,
       createdAt: input.now,
+      roundId: round?.id ?? null,
     },
   });
   return {

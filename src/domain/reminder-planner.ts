@@ -1,0 +1,182 @@
+import { addDays, isQuietMinute, minutesOf, type WorkCalendar } from './calendar.ts';
+import type { ReminderPolicy } from './policy.ts';
+
+/**
+ * Which reminders are due for a task at an instant. Pure: the sweep gives it the task, the unit's state,
+ * the policy, the calendar and the instant, and keys what it sends by (task, unit, kind, slot).
+ *
+ * The unit's track is one sequence of reminders, one per day at most: "n days before" (shifted to the
+ * next working day, or to the due day itself if that comes first), the morning of the due day, then every
+ * working day (or every n) while overdue. When two fall on one day the later one (more urgent) is kept.
+ * At an instant the latest reminder of the track that has come is due, if it has not expired (a reminder
+ * before the deadline expires at the deadline, an overdue one at the next). The escalation to the parent
+ * unit's leaders is separate: once, at `sendAt` of the working day after `escalateAfterWorkingDays`
+ * whole working days overdue. Nothing is due inside quiet hours, before `sendAt`, on a day off (except
+ * the day a reminder was placed on, which is the due day), or once the unit has reported the task done.
+ */
+export type ReminderKind = 'before' | 'due' | 'overdue' | 'escalation';
+
+export interface PlannedReminder {
+  kind: ReminderKind;
+  /** Stable per (task, unit, kind): the due day, with the offset for "before", or the overdue day. */
+  slot: string;
+  /** The local day it is meant for. */
+  day: string;
+  at: Date;
+  expiresAt: Date | null;
+  /** Days before the due day (before), or working days overdue (overdue, escalation). */
+  days: number;
+}
+
+export interface PlannerTask {
+  /** The due day, YYYY-MM-DD in the calendar's time zone; due at the end of it. */
+  dueOn: string;
+}
+
+export interface PlannerUnitState {
+  /** When the unit reported the task done (null/undefined: not done). */
+  doneAt?: Date | null;
+}
+
+export interface PlanInput {
+  task: PlannerTask;
+  unit?: PlannerUnitState;
+  policy: ReminderPolicy;
+  calendar: WorkCalendar;
+  now: Date;
+  /** Nothing meant for before this instant (the launch) is sent. */
+  since?: Date | null;
+}
+
+/** The deadline: the start of the day after the due day. */
+export function deadlineOf(task: PlannerTask, calendar: WorkCalendar): Date {
+  return calendar.at(addDays(task.dueOn, 1), '00:00');
+}
+
+/** The track's reminders up to (and including) the day of `until`, in order. */
+export function trackUntil(task: PlannerTask, policy: ReminderPolicy, calendar: WorkCalendar, until: string) {
+  const byDay = new Map<string, PlannedReminder>();
+  const deadline = deadlineOf(task, calendar);
+  const place = (nominal: string): string => {
+    if (calendar.isWorkingDay(nominal)) return nominal;
+    const next = calendar.nextWorkingDay(nominal);
+    return next > task.dueOn ? task.dueOn : next;
+  };
+  const rank: Record<ReminderKind, number> = { before: 0, due: 1, overdue: 2, escalation: 3 };
+  const put = (reminder: PlannedReminder) => {
+    const existing = byDay.get(reminder.day);
+    const keep =
+      !existing ||
+      rank[reminder.kind] > rank[existing.kind] ||
+      (reminder.kind === existing.kind && reminder.days < existing.days);
+    if (keep) byDay.set(reminder.day, reminder);
+  };
+  for (const offset of policy.daysBefore) {
+    const day = place(addDays(task.dueOn, -offset));
+    put({
+      kind: 'before',
+      slot: `${task.dueOn}-${offset}d`,
+      day,
+      at: calendar.at(day, policy.sendAt),
+      expiresAt: deadline,
+      days: offset,
+    });
+  }
+  if (policy.onDueDay) {
+    put({
+      kind: 'due',
+      slot: task.dueOn,
+      day: task.dueOn,
+      at: calendar.at(task.dueOn, policy.sendAt),
+      expiresAt: deadline,
+      days: 0,
+    });
+  }
+  const track = [...byDay.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
+  if (policy.overdueEveryWorkingDays > 0) {
+    let day = task.dueOn;
+    for (let n = 1; ; n += 1) {
+      day = calendar.nextWorkingDay(day);
+      if (day > until) break;
+      if ((n - 1) % policy.overdueEveryWorkingDays !== 0) continue;
+      track.push({
+        kind: 'overdue',
+        slot: day,
+        day,
+        at: calendar.at(day, policy.sendAt),
+        expiresAt: null,
+        days: n,
+      });
+    }
+  }
+  // An overdue reminder lasts until the next one; a day has at most one reminder.
+  for (let i = 0; i < track.length; i += 1) {
+    const current = track[i];
+    const next = track[i + 1];
+    if (current?.kind === 'overdue') current.expiresAt = next?.at ?? null;
+  }
+  return track;
+}
+
+export function escalationOf(task: PlannerTask, policy: ReminderPolicy, calendar: WorkCalendar) {
+  if (policy.escalateAfterWorkingDays <= 0) return undefined;
+  const day = calendar.workingDayAfter(task.dueOn, policy.escalateAfterWorkingDays + 1);
+  const reminder: PlannedReminder = {
+    kind: 'escalation',
+    slot: task.dueOn,
+    day,
+    at: calendar.at(day, policy.sendAt),
+    expiresAt: null,
+    days: policy.escalateAfterWorkingDays,
+  };
+  return reminder;
+}
+
+/** Whether anything may be sent at `now` for a reminder meant for `day`. */
+export function sendWindowOpen(
+  now: Date,
+  day: string,
+  policy: ReminderPolicy,
+  calendar: WorkCalendar,
+): boolean {
+  const minute = calendar.minuteOfDay(now);
+  if (isQuietMinute(minute, policy.quietHours) || minute < minutesOf(policy.sendAt)) return false;
+  const today = calendar.dayOf(now);
+  return calendar.isWorkingDay(today) || today === day;
+}
+
+/** The task's reminders due at `now`, the same for every unit that has not reported it done. */
+export function dueForTask(input: Omit<PlanInput, 'unit'>): PlannedReminder[] {
+  const { task, policy, calendar, now } = input;
+  const since = input.since?.getTime() ?? -Infinity;
+  const today = calendar.dayOf(now);
+  const due: PlannedReminder[] = [];
+  const track = trackUntil(task, policy, calendar, today);
+  let latest: PlannedReminder | undefined;
+  for (const reminder of track) if (reminder.at.getTime() <= now.getTime()) latest = reminder;
+  if (
+    latest &&
+    latest.at.getTime() >= since &&
+    (latest.expiresAt === null || now.getTime() < latest.expiresAt.getTime()) &&
+    sendWindowOpen(now, latest.day, policy, calendar)
+  ) {
+    due.push(latest);
+  }
+  const escalation = escalationOf(task, policy, calendar);
+  if (
+    escalation &&
+    escalation.at.getTime() <= now.getTime() &&
+    escalation.at.getTime() >= since &&
+    sendWindowOpen(now, escalation.day, policy, calendar)
+  ) {
+    due.push(escalation);
+  }
+  return due;
+}
+
+/** The reminders due at `now` for one unit: none once it has reported the task done. */
+export function dueReminders(input: PlanInput): PlannedReminder[] {
+  const doneAt = input.unit?.doneAt;
+  if (doneAt && doneAt.getTime() <= input.now.getTime()) return [];
+  return dueForTask(input);
+}

@@ -1,0 +1,6 @@
+// The process time zone is set before anything reads a date; vitest runs each file in its own process.
+process.env.TZ = 'Asia/Ho_Chi_Minh';
+import { describe } from 'vitest';
+import { schedulingSuite } from './cases.ts';
+
+describe('scheduling under TZ=Asia/Ho_Chi_Minh', () => schedulingSuite('Asia/Ho_Chi_Minh'));
