@@ -1,0 +1,262 @@
+import type { AxiosInstance } from 'axios';
+import type { InboundEvent } from '../../conversation/events.ts';
+import type { OutboundMessage } from '../../domain/message.ts';
+import type { Logger } from '../../logger.ts';
+import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
+import { networkError, ZaloNetworkError, zaloHttp } from './http.ts';
+import { numberedParts, safeEqual } from './text.ts';
+
+/**
+ * Zalo Bot Platform ("Zalo Bot Creator" bots): `POST {root}/bot{TOKEN}/{method}`, answers
+ * `{ ok, result }` or `{ ok: false, error_code, description }`, usually with HTTP 200.
+ * No buttons exist: choices go out as numbered lines and the dialogue reads "1", "2"… back.
+ */
+export interface ZaloBotOptions {
+  token: string;
+  apiRoot: string;
+  mode: 'webhook' | 'polling';
+  webhookSecret: string | undefined;
+  publicUrl: string | undefined;
+  logger: Logger;
+  /** getUpdates long-poll timeout in seconds (sent as a string, as documented). */
+  pollTimeoutSeconds?: number;
+}
+
+/** An answer with `ok: false` (or a non-JSON HTTP error): the platform's code and description. */
+export class ZaloBotError extends Error {
+  constructor(
+    readonly errorCode: number,
+    readonly description: string,
+    /** False when the HTTP layer failed and no Bot API answer came back. */
+    readonly fromApi: boolean,
+  ) {
+    super(`Zalo Bot API ${errorCode}: ${description}`);
+    this.name = 'ZaloBotError';
+  }
+}
+
+const SECRET_HEADER = 'x-bot-api-secret-token';
+const MAX_TEXT = 2000;
+
+interface ZaloUpdate {
+  event_name?: unknown;
+  message?: {
+    message_id?: unknown;
+    text?: unknown;
+    from?: { id?: unknown; is_bot?: unknown };
+    chat?: { id?: unknown };
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const idOf = (value: unknown): string | null =>
+  typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
+
+/** The documented webhook body is `{ ok: true, result: <update> }`; live traffic is the update itself. */
+export function unwrapUpdate(body: unknown): unknown {
+  if (isObject(body) && body.ok === true && isObject(body.result)) return body.result;
+  return body;
+}
+
+/** Reads an update into a channel-neutral event; what we cannot use is null (ignored). */
+export function eventFromZaloUpdate(body: unknown): InboundEvent | null {
+  const update = unwrapUpdate(body);
+  if (!isObject(update)) return null;
+  const { event_name: eventName, message } = update as ZaloUpdate;
+  if (typeof eventName !== 'string' || !isObject(message)) return null;
+  const updateId = idOf(message.message_id);
+  const chatId = idOf(isObject(message.chat) ? message.chat.id : undefined);
+  if (!updateId || !chatId) return null;
+  if (isObject(message.from) && message.from.is_bot === true) return null;
+  const base = { channel: 'zalo', updateId, chatId };
+  if (typeof message.text === 'string' && message.text.trim() !== '') {
+    const text = message.text;
+    const command = /^\/([A-Za-z0-9_]{1,64})(?:\s+([\s\S]*))?$/.exec(text.trim());
+    if (command)
+      return { ...base, kind: 'command', command: command[1] ?? '', args: (command[2] ?? '').trim() };
+    return { ...base, kind: 'text', text };
+  }
+  // A reaction to one of our messages asks for no answer; anything else sent to us does.
+  if (/^message\.reaction\./.test(eventName)) return null;
+  if (/^message\.[a-z_]+\.received$/.test(eventName)) {
+    return { ...base, kind: 'unsupported', what: eventName.split('.')[1] ?? 'unknown' };
+  }
+  return null;
+}
+
+/** The Zalo Bot Platform through axios. Adapters translate; they decide nothing. */
+export class ZaloBotChannel implements Channel {
+  readonly name = 'zalo';
+  readonly maxTextLength = MAX_TEXT;
+  /** No rates are published; kept well below Telegram's 30/s. */
+  readonly limits = { perSecond: 10, perChatGapMs: 1000 };
+  readonly webhookPath = '/webhooks/zalo';
+  readonly numberedChoices = true;
+  private readonly http: AxiosInstance;
+  private polling = false;
+  private pollLoop: Promise<void> | undefined;
+  private abort = new AbortController();
+
+  constructor(private readonly options: ZaloBotOptions) {
+    this.http = zaloHttp(`${options.apiRoot}/bot${options.token}`);
+  }
+
+  /** Calls a Bot API method; resolves with `result`, throws ZaloBotError or ZaloNetworkError. */
+  async call<T = unknown>(method: string, body: object = {}, timeoutMs?: number): Promise<T> {
+    let response;
+    try {
+      response = await this.http.post<unknown>(`/${method}`, body, {
+        headers: { 'content-type': 'application/json' },
+        signal: this.abort.signal,
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
+      });
+    } catch (error) {
+      throw networkError(error);
+    }
+    const data = response.data;
+    if (isObject(data) && data.ok === true) return data.result as T;
+    if (isObject(data) && data.ok === false) {
+      const code = typeof data.error_code === 'number' ? data.error_code : response.status;
+      throw new ZaloBotError(code, typeof data.description === 'string' ? data.description : '', true);
+    }
+    throw new ZaloBotError(response.status, `HTTP ${response.status} without a Bot API answer`, false);
+  }
+
+  async send(chatId: string, message: OutboundMessage): Promise<void> {
+    for (const text of numberedParts(message, MAX_TEXT)) {
+      await this.call('sendMessage', { chat_id: chatId, text });
+    }
+  }
+
+  /**
+   * Zalo documents 400 bad request, 401 bad token, 403 internal error, 404 not found, 408 timeout and
+   * 429 quota exceeded, and no rates. A bad token or an internal error is the bot's problem, not the
+   * chat's: retried (and visible in the logs and metrics), never a reason to drop an official's account.
+   * 404 from the API (not from the HTTP layer) is read as "this chat does not exist for the bot".
+   */
+  classify(error: unknown): DeliveryFailure {
+    if (error instanceof ZaloNetworkError) return { kind: 'retry', reason: error.message };
+    if (!(error instanceof ZaloBotError)) {
+      return { kind: 'retry', reason: error instanceof Error ? error.message : String(error) };
+    }
+    const reason = `${error.errorCode} ${error.description}`.trim();
+    if (!error.fromApi) return { kind: 'retry', reason };
+    switch (error.errorCode) {
+      case 429:
+        return { kind: 'rate_limited', retryAfterMs: 60_000, reason, quota: true };
+      case 404:
+        return { kind: 'unreachable', reason };
+      case 400:
+        return { kind: 'rejected', reason };
+      default:
+        return { kind: 'retry', reason };
+    }
+  }
+
+  async start(handler: EventHandler): Promise<void> {
+    this.abort = new AbortController();
+    try {
+      await this.call('getMe');
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'zalo getMe failed');
+    }
+    if (this.options.mode === 'webhook') {
+      await this.call('setWebhook', {
+        url: `${this.options.publicUrl ?? ''}${this.webhookPath}`,
+        secret_token: this.options.webhookSecret ?? '',
+      });
+      return;
+    }
+    try {
+      await this.call('deleteWebhook');
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'zalo deleteWebhook failed');
+    }
+    this.polling = true;
+    this.pollLoop = this.poll(handler);
+  }
+
+  async stop(): Promise<void> {
+    this.polling = false;
+    this.abort.abort();
+    await this.pollLoop;
+  }
+
+  async handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
+    const header = request.headers[SECRET_HEADER];
+    const secret = this.options.webhookSecret;
+    if (!secret || typeof header !== 'string' || !safeEqual(header, secret)) return { status: 401 };
+    try {
+      await this.process(request.body, handler);
+      return { status: 200 };
+    } catch (error) {
+      return { status: 500, error };
+    }
+  }
+
+  private async process(update: unknown, handler: EventHandler): Promise<void> {
+    const event = eventFromZaloUpdate(update);
+    if (!event) {
+      this.options.logger.debug({ update }, 'zalo update ignored');
+      return;
+    }
+    await handler(event);
+  }
+
+  /**
+   * getUpdates hands out ONE update per call and forgets it (no offset, no acknowledgement), so an update
+   * that cannot be recorded yet is kept here and retried with backoff; after MAX_ATTEMPTS it is logged and
+   * dropped, so one bad update cannot stop the bot. 408 is the normal "nothing came" answer.
+   */
+  private async poll(handler: EventHandler): Promise<void> {
+    const MAX_ATTEMPTS = 20;
+    const timeout = this.options.pollTimeoutSeconds ?? 30;
+    let backlog: unknown[] = [];
+    let attempts = 0;
+    while (this.polling) {
+      try {
+        if (backlog.length === 0) {
+          try {
+            const result = await this.call('getUpdates', { timeout: String(timeout) }, (timeout + 5) * 1000);
+            backlog = Array.isArray(result) ? result : result ? [result] : [];
+          } catch (error) {
+            if (error instanceof ZaloBotError && error.fromApi && error.errorCode === 408) continue;
+            throw error;
+          }
+          continue;
+        }
+        const update = backlog[0];
+        try {
+          await this.process(update, handler);
+        } catch (error) {
+          attempts += 1;
+          if (attempts < MAX_ATTEMPTS) throw error;
+          this.options.logger.error({ err: error, update }, 'zalo update dropped after repeated failures');
+        }
+        attempts = 0;
+        backlog.shift();
+      } catch (error) {
+        if (!this.polling) return;
+        const backoffMs = Math.min(500 * 2 ** attempts, 30_000);
+        this.options.logger.warn({ err: error, attempts }, 'zalo polling failed; retrying');
+        await this.pause(backoffMs);
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.abort.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+}

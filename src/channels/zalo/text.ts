@@ -1,0 +1,53 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { splitText } from '../../domain/intents.ts';
+import type { Choice, OutboundMessage } from '../../domain/message.ts';
+
+/**
+ * Our messages carry the small HTML subset <b>, <i>, <code> with &lt; &gt; &amp; escapes (Telegram's
+ * HTML mode). Zalo shows text as typed, so the tags go and the escapes are read back.
+ */
+export function plainText(html: string): string {
+  return html
+    .replace(/<\/?(?:b|i|code)>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+}
+
+/** "1. 👍 Đã nhận" lines: the number is the one the reply "1" answers (set when queued). */
+export function numberedLines(choices: Choice[]): string[] {
+  return choices.map((choice, index) => `${choice.n ?? index + 1}. ${plainText(choice.label)}`);
+}
+
+/**
+ * The text parts of one message with its choices as numbered lines, each part at most `limit`
+ * characters (the lines go at the end, split like the text when they do not fit).
+ */
+export function numberedParts(message: OutboundMessage, limit: number, choices?: Choice[]): string[] {
+  const list = numberedLines(choices ?? (message.choices ?? []).flat());
+  const text = plainText(message.text);
+  const full = list.length > 0 ? `${text}\n\n${list.join('\n')}` : text;
+  return splitText(full, limit).filter((part) => part.length > 0);
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Zalo OA webhook signature: `mac=` + hex SHA-256 of app id + raw body + timestamp + OA secret key. */
+export function oaSignature(
+  appId: string,
+  rawBody: Buffer | string,
+  timestamp: string,
+  secretKey: string,
+): string {
+  return `mac=${createHash('sha256')
+    .update(appId)
+    .update(rawBody)
+    .update(timestamp)
+    .update(secretKey)
+    .digest('hex')}`;
+}

@@ -1,0 +1,233 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { freePort } from './ports.ts';
+import { waitFor } from './wait.ts';
+
+export interface OaButton {
+  title: string;
+  type: string;
+  payload: unknown;
+}
+
+export interface OaSent {
+  userId: string;
+  text: string;
+  buttons: OaButton[];
+}
+
+export interface OaFault {
+  error: number;
+  message: string;
+}
+
+const BUTTON_TYPES = new Set([
+  'oa.query.hide',
+  'oa.query.show',
+  'oa.open.url',
+  'oa.open.phone',
+  'oa.open.sms',
+]);
+
+/**
+ * A fake Zalo OA API v3 (customer-service messages) and OAuth v4 (token refresh) on loopback. It checks
+ * every request against the documented shape and records violations, answers with the documented
+ * bodies (HTTP 200 with `error` ≠ 0 on failure), refuses a refresh token used twice, and can inject
+ * the documented errors per user.
+ */
+export class FakeZaloOa {
+  readonly violations: string[] = [];
+  readonly sent: OaSent[] = [];
+  /** Every refresh attempt: which refresh token, and whether it was accepted. */
+  readonly refreshes: { refreshToken: string; ok: boolean }[] = [];
+  private readonly validAccess = new Set<string>();
+  private readonly liveRefresh = new Set<string>();
+  private readonly faults = new Map<string, OaFault[]>();
+  /** Slows the OAuth answer down, so that racing instances overlap. */
+  refreshDelayMs = 0;
+  /** Answers every refresh with this failure while set. */
+  refreshFailure: object | null = null;
+  private readonly server: Server;
+  private nextId = 1;
+
+  private constructor(
+    readonly url: string,
+    readonly appId: string,
+    readonly appSecret: string,
+    readonly oaSecretKey: string,
+  ) {
+    this.server = createServer((request, response) => {
+      void this.handle(request, response).catch((error: unknown) => {
+        this.violations.push(`fake crashed: ${String(error)}`);
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+    });
+  }
+
+  static async start(appId: string, appSecret: string, oaSecretKey: string): Promise<FakeZaloOa> {
+    const port = await freePort();
+    const fake = new FakeZaloOa(`http://127.0.0.1:${port}`, appId, appSecret, oaSecretKey);
+    await new Promise<void>((resolve) => fake.server.listen(port, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A fresh token pair, as the OA console hands out. */
+  issue(): { accessToken: string; refreshToken: string } {
+    const pair = {
+      accessToken: `at-${randomBytes(8).toString('hex')}`,
+      refreshToken: `rt-${randomBytes(8).toString('hex')}`,
+    };
+    this.validAccess.add(pair.accessToken);
+    this.liveRefresh.add(pair.refreshToken);
+    return pair;
+  }
+
+  /** Every access token issued so far stops working (-216), as after an expiry. */
+  expireAccessTokens(): void {
+    this.validAccess.clear();
+  }
+
+  inject(userId: string, ...faults: OaFault[]): void {
+    this.faults.set(userId, [...(this.faults.get(userId) ?? []), ...faults]);
+  }
+
+  /** A webhook event signed as Zalo signs it: mac = sha256(app_id + body + timestamp + OA secret key). */
+  signed(event: Record<string, unknown>, secret = this.oaSecretKey): { body: string; signature: string } {
+    const body = JSON.stringify(event);
+    const timestamp = typeof event.timestamp === 'string' ? event.timestamp : '';
+    const mac = createHash('sha256').update(`${this.appId}${body}${timestamp}${secret}`).digest('hex');
+    return { body, signature: `mac=${mac}` };
+  }
+
+  /** A user_send_text event as documented (ids and timestamp are strings). */
+  textEvent(userId: string, text: string, msgId = `msg${this.nextId++}${Date.now()}`) {
+    return {
+      app_id: this.appId,
+      event_name: 'user_send_text',
+      sender: { id: userId },
+      recipient: { id: '579745863508352884' },
+      message: { text, msg_id: msgId },
+      timestamp: String(Date.now()),
+      user_id_by_app: `app-${userId}`,
+    };
+  }
+
+  sentTo(userId: string): OaSent[] {
+    return this.sent.filter((message) => message.userId === userId);
+  }
+
+  async waitForSent(
+    what: string,
+    userId: string,
+    match: (message: OaSent) => boolean,
+    after = 0,
+  ): Promise<OaSent> {
+    return waitFor(`${what} (OA user ${userId})`, () => this.sentTo(userId).slice(after).find(match), {
+      timeoutMs: 20_000,
+      everyMs: 25,
+    });
+  }
+
+  private answer(response: ServerResponse, body: object): void {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    if (request.method === 'POST' && request.url === '/v3.0/oa/message/cs')
+      return this.message(request, raw, response);
+    if (request.method === 'POST' && request.url === '/v4/oa/access_token')
+      return this.refresh(request, raw, response);
+    this.violations.push(`${request.method} ${request.url}`);
+    response.writeHead(404).end();
+  }
+
+  private message(request: IncomingMessage, raw: string, response: ServerResponse): void {
+    const invalid = (why: string) => {
+      this.violations.push(`message/cs: ${why}`);
+      this.answer(response, { error: -201, message: `Invalid parameter: ${why}` });
+    };
+    if (request.headers.authorization)
+      this.violations.push('message/cs: an Authorization header (the token goes in access_token)');
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/json'))
+      return invalid('content-type must be application/json');
+    const token = request.headers.access_token;
+    if (typeof token !== 'string' || token === '') return invalid('no access_token header');
+    if (!this.validAccess.has(token))
+      return this.answer(response, { error: -216, message: 'Access token is invalid' });
+    let body: { recipient?: { user_id?: unknown }; message?: { text?: unknown; attachment?: unknown } };
+    try {
+      body = JSON.parse(raw) as typeof body;
+    } catch {
+      return invalid('body is not JSON');
+    }
+    const userId = body.recipient?.user_id;
+    if (typeof userId !== 'string' || !/^\d+$/.test(userId))
+      return invalid('recipient.user_id must be a string of digits');
+    const text = body.message?.text;
+    if (typeof text !== 'string' || text.length < 1 || text.length > 2000)
+      return invalid('message.text must be 1-2000 characters');
+    const buttons: OaButton[] = [];
+    const attachment = body.message?.attachment as
+      { type?: unknown; payload?: { buttons?: unknown } } | undefined;
+    if (attachment !== undefined) {
+      if (attachment.type !== 'template') return invalid('attachment.type must be template');
+      const list = attachment.payload?.buttons;
+      if (!Array.isArray(list) || list.length < 1 || list.length > 5) return invalid('1-5 buttons');
+      for (const button of list as OaButton[]) {
+        if (typeof button.title !== 'string' || button.title.length < 1 || button.title.length > 100)
+          return invalid('button title must be 1-100 characters');
+        if (!BUTTON_TYPES.has(button.type)) return invalid(`button type ${String(button.type)}`);
+        if (
+          button.type.startsWith('oa.query.') &&
+          (typeof button.payload !== 'string' || button.payload === '')
+        )
+          return invalid('a query button needs a string payload');
+        buttons.push(button);
+      }
+    }
+    const fault = this.faults.get(userId)?.shift();
+    if (fault) return this.answer(response, fault);
+    this.sent.push({ userId, text, buttons });
+    this.answer(response, {
+      error: 0,
+      message: 'Success',
+      data: { message_id: `mid${this.nextId++}`, user_id: userId, sent_time: String(Date.now()) },
+    });
+  }
+
+  private async refresh(request: IncomingMessage, raw: string, response: ServerResponse): Promise<void> {
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
+      this.violations.push('access_token: body must be form-encoded');
+    if (request.headers.secret_key !== this.appSecret)
+      this.violations.push('access_token: wrong or missing secret_key header');
+    const form = new URLSearchParams(raw);
+    if (form.get('app_id') !== this.appId) this.violations.push('access_token: wrong app_id');
+    if (form.get('grant_type') !== 'refresh_token')
+      this.violations.push('access_token: grant_type must be refresh_token');
+    const refreshToken = form.get('refresh_token') ?? '';
+    if (this.refreshDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.refreshDelayMs));
+    if (this.refreshFailure) {
+      this.refreshes.push({ refreshToken, ok: false });
+      return this.answer(response, this.refreshFailure);
+    }
+    if (!this.liveRefresh.delete(refreshToken)) {
+      this.refreshes.push({ refreshToken, ok: false });
+      return this.answer(response, { error: -14014, error_name: 'Invalid refresh token.' });
+    }
+    this.refreshes.push({ refreshToken, ok: true });
+    const pair = this.issue();
+    this.answer(response, {
+      access_token: pair.accessToken,
+      refresh_token: pair.refreshToken,
+      expires_in: '90000',
+    });
+  }
+}
