@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/client.ts';
+import { isWithin, unitPath } from '../domain/unit-tree.ts';
 import { DomainError, notFound } from './errors.ts';
 
 export interface UnitInput {
@@ -29,13 +30,13 @@ export async function upsertUnit(db: Db, code: string, input: UnitInput): Promis
         parentCode: input.parentCode,
       });
     }
-    if (existing && parent?.path.startsWith(existing.path)) {
+    if (existing && parent && isWithin(parent.path, existing.path)) {
       throw new DomainError('cycle', `unit ${code} cannot be placed under itself or its own descendant`, {
         parentCode: input.parentCode,
       });
     }
     const id = existing?.id ?? randomUUID();
-    const path = `${parent?.path ?? '/'}${id}/`;
+    const path = unitPath(parent?.path ?? null, id);
     const data = {
       name: input.name,
       kind: input.kind ?? null,
