@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Channel } from './channels/channel.ts';
 import { TelegramChannel } from './channels/telegram/telegram.ts';
+import { ZaloBotChannel } from './channels/zalo/bot-api.ts';
+import { createZaloOaChannel } from './channels/zalo/oa.ts';
 import type { Config } from './config.ts';
 import { Dialogue } from './conversation/dialogue.ts';
 import { Renderer } from './conversation/render.ts';
@@ -18,8 +20,13 @@ import { createTranslator } from './i18n.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createRedis } from './redis.ts';
+import { alertAdmins } from './services/alerts.ts';
 import { systemClock, type Clock, type Random } from './services/ports.ts';
 import { RedisThrottle } from './throttle.ts';
+import { createJobsApi } from '../jobs/api.ts';
+import { createJobs } from '../jobs/index.ts';
+import { JobScheduler, createJobsQueue, startJobsWorker } from '../jobs/scheduler.ts';
+import type { JobContext } from '../jobs/types.ts';
 
 export interface AppOptions {
   clock?: Clock;
@@ -89,24 +96,75 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         }),
       );
     }
+    if (config.zaloBot) {
+      channels.push(
+        new ZaloBotChannel({
+          ...config.zaloBot,
+          publicUrl: config.publicUrl,
+          logger: logger.child({ channel: 'zalo' }),
+        }),
+      );
+    }
+    if (config.zaloOa) {
+      const oaLogger = logger.child({ channel: 'zalo_oa' });
+      const appId = config.zaloOa.appId;
+      const onTokenFailure = (reason: string) =>
+        void alertAdmins(db, {
+          dedupeKey: `alert:zalo_oa_token:${appId}:${clock.now().toISOString().slice(0, 13)}`,
+          message: (locale) => render.text(locale, 'admin.oaTokenFailed', { appId, reason }),
+          avoidChannels: ['zalo_oa'],
+        }).catch((error: unknown) => oaLogger.error({ err: error }, 'could not alert the admins'));
+      channels.push(createZaloOaChannel({ ...config.zaloOa, db, logger: oaLogger, onTokenFailure }));
+    }
 
     const queues = new Map<string, Queue<DeliveryJob>>(
       channels.map((channel) => [channel.name, createDeliveryQueue(channel.name, redis, config.queuePrefix)]),
     );
     stoppers.push(() => Promise.all([...queues.values()].map((queue) => queue.close())));
 
+    // Scheduled jobs: the scheduler role enqueues one BullMQ job per (job, slot), the worker role runs
+    // them, the web role runs them on demand (POST /api/jobs/:name/run). The relay here is only swept.
+    const jobs = createJobs(config.timeZone);
+    const jobContext: JobContext = {
+      db,
+      render,
+      timeZone: config.timeZone,
+      logger: logger.child({ component: 'jobs' }),
+      relay: new OutboxRelay({ db, databaseUrl: config.databaseUrl, queues, logger }),
+    };
+    const jobsQueue = createJobsQueue(redis, config.queuePrefix);
+    stoppers.push(() => jobsQueue.close());
+
     if (runs('worker')) {
       const workers: Worker<DeliveryJob>[] = channels.map((channel) =>
-        startDeliveryWorker({ channel, db, connection: redis, prefix: config.queuePrefix, logger, metrics }),
+        startDeliveryWorker({
+          channel,
+          db,
+          connection: redis,
+          prefix: config.queuePrefix,
+          logger,
+          metrics,
+          fallbackChannels: channels.map((other) => other.name),
+        }),
       );
       stoppers.push(() => Promise.all(workers.map((worker) => worker.close())));
       const relay = new OutboxRelay({ db, databaseUrl: config.databaseUrl, queues, logger });
       await relay.start();
       stoppers.push(() => relay.stop());
+      const jobsWorker = startJobsWorker({
+        jobs,
+        ctx: jobContext,
+        connection: redis,
+        prefix: config.queuePrefix,
+        logger,
+      });
+      stoppers.push(() => jobsWorker.close());
     }
 
     if (runs('scheduler')) {
-      logger.info('scheduler role: no scheduled jobs are defined yet');
+      const scheduler = new JobScheduler({ jobs, queue: jobsQueue, logger });
+      scheduler.start();
+      stoppers.push(() => scheduler.stop());
     }
 
     let server: FastifyInstance | undefined;
@@ -119,6 +177,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         clock,
         timeZone: config.timeZone,
         logger,
+        numberedChoiceChannels: new Set(channels.filter((c) => c.numberedChoices).map((c) => c.name)),
       });
       const handleEvent = async (event: Parameters<Dialogue['handle']>[0]) => {
         const result = await dialogue.handle(event);
@@ -133,12 +192,19 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         render,
         timeZone: config.timeZone,
         channels,
+        jobs: createJobsApi(jobs, jobContext),
+        boardQueues: [...queues.values(), jobsQueue],
         logger,
         metrics,
         handleEvent,
         readiness: {
           database: () => db.$queryRaw`SELECT 1`,
           redis: () => redis.ping(),
+          ...Object.fromEntries(
+            channels.flatMap((channel) =>
+              channel.readiness ? [[channel.name, channel.readiness.bind(channel)] as const] : [],
+            ),
+          ),
         },
         beforeMetrics: async () => {
           for (const [name, queue] of queues) {

@@ -46,10 +46,17 @@ const schema = z
     ),
     DEMO_TELEGRAM_PORT: z.coerce.number().int().min(0).max(65535).default(9001),
     ZALO_BOT_TOKEN: optionalString,
-    ZALO_BOT_API_ROOT: urlString.default('https://bot-api.zapps.me'),
-    ZALO_BOT_WEBHOOK_SECRET: optionalString,
+    ZALO_BOT_API_ROOT: urlString.default('https://bot-api.zaloplatforms.com'),
+    ZALO_BOT_MODE: z.enum(['webhook', 'polling']).optional(),
+    ZALO_BOT_WEBHOOK_SECRET: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{8,256}$/, '8-256 visible ASCII characters')
+        .optional(),
+    ),
     ZALO_OA_APP_ID: optionalString,
     ZALO_OA_SECRET_KEY: optionalString,
+    ZALO_OA_APP_SECRET: optionalString,
     ZALO_OA_ACCESS_TOKEN: optionalString,
     ZALO_OA_REFRESH_TOKEN: optionalString,
     ZALO_OA_API_ROOT: urlString.default('https://openapi.zalo.me'),
@@ -58,6 +65,35 @@ const schema = z
     ROLE: z.enum(ROLES).optional(),
   })
   .superRefine((env, ctx) => {
+    const zaloMode = env.ZALO_BOT_MODE ?? (env.PUBLIC_URL ? 'webhook' : 'polling');
+    if (env.ZALO_BOT_TOKEN && zaloMode === 'webhook') {
+      if (!env.PUBLIC_URL?.startsWith('https://'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PUBLIC_URL'],
+          message: 'must be an https URL for the Zalo Bot webhook',
+        });
+      if (!env.ZALO_BOT_WEBHOOK_SECRET)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ZALO_BOT_WEBHOOK_SECRET'],
+          message: 'is required in webhook mode',
+        });
+    }
+    if (env.ZALO_OA_APP_ID) {
+      for (const name of ['ZALO_OA_SECRET_KEY', 'ZALO_OA_REFRESH_TOKEN'] as const)
+        if (!env[name])
+          ctx.addIssue({ code: 'custom', path: [name], message: 'is required with ZALO_OA_APP_ID' });
+    } else {
+      for (const name of [
+        'ZALO_OA_SECRET_KEY',
+        'ZALO_OA_APP_SECRET',
+        'ZALO_OA_ACCESS_TOKEN',
+        'ZALO_OA_REFRESH_TOKEN',
+      ] as const)
+        if (env[name])
+          ctx.addIssue({ code: 'custom', path: ['ZALO_OA_APP_ID'], message: `is required with ${name}` });
+    }
     const telegramMode = env.TELEGRAM_MODE ?? (env.PUBLIC_URL ? 'webhook' : 'polling');
     if (env.TELEGRAM_BOT_TOKEN && telegramMode === 'webhook') {
       if (!env.PUBLIC_URL)
@@ -70,6 +106,9 @@ const schema = z
         });
     }
   });
+
+/** Every environment variable the service reads (deployment files are checked against it). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 export interface Config {
   databaseUrl: string;
@@ -92,6 +131,27 @@ export interface Config {
       }
     | undefined;
   demoTelegramPort: number;
+  zaloBot:
+    | {
+        token: string;
+        apiRoot: string;
+        mode: 'webhook' | 'polling';
+        webhookSecret: string | undefined;
+      }
+    | undefined;
+  zaloOa:
+    | {
+        appId: string;
+        /** The OA secret key: signs the webhook. */
+        secretKey: string;
+        /** The app's secret key: authenticates token refreshes (defaults to secretKey). */
+        appSecret: string;
+        accessToken: string | undefined;
+        refreshToken: string;
+        apiRoot: string;
+        oauthRoot: string;
+      }
+    | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -136,5 +196,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
         }
       : undefined,
     demoTelegramPort: e.DEMO_TELEGRAM_PORT,
+    zaloBot: e.ZALO_BOT_TOKEN
+      ? {
+          token: e.ZALO_BOT_TOKEN,
+          apiRoot: e.ZALO_BOT_API_ROOT.replace(/\/+$/, ''),
+          mode: e.ZALO_BOT_MODE ?? (e.PUBLIC_URL ? 'webhook' : 'polling'),
+          webhookSecret: e.ZALO_BOT_WEBHOOK_SECRET,
+        }
+      : undefined,
+    zaloOa:
+      e.ZALO_OA_APP_ID && e.ZALO_OA_SECRET_KEY && e.ZALO_OA_REFRESH_TOKEN
+        ? {
+            appId: e.ZALO_OA_APP_ID,
+            secretKey: e.ZALO_OA_SECRET_KEY,
+            appSecret: e.ZALO_OA_APP_SECRET ?? e.ZALO_OA_SECRET_KEY,
+            accessToken: e.ZALO_OA_ACCESS_TOKEN,
+            refreshToken: e.ZALO_OA_REFRESH_TOKEN,
+            apiRoot: e.ZALO_OA_API_ROOT.replace(/\/+$/, ''),
+            oauthRoot: e.ZALO_OA_OAUTH_ROOT.replace(/\/+$/, ''),
+          }
+        : undefined,
   };
 }

@@ -6,6 +6,7 @@ export interface Metrics {
   messagesSent: Counter<'channel'>;
   messagesFailed: Counter<'channel' | 'reason'>;
   rateLimited: Counter<'channel'>;
+  quotaExhausted: Counter<'channel'>;
   queueDepth: Gauge<'queue' | 'state'>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
 }
@@ -36,6 +37,12 @@ export function createMetrics(): Metrics {
     rateLimited: new Counter({
       name: 'thidua_messages_rate_limited_total',
       help: '429 answers by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    quotaExhausted: new Counter({
+      name: 'thidua_messages_quota_exhausted_total',
+      help: "Sends refused because the platform's message quota is used up (Zalo Bot Platform: 429)",
       labelNames: ['channel'],
       registers: [registry],
     }),

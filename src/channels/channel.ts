@@ -4,7 +4,8 @@ import type { OutboundMessage } from '../domain/message.ts';
 /** What delivery does with a failed send; decided once per channel, from the platform's error. */
 export type DeliveryFailure =
   | { kind: 'retry'; reason: string }
-  | { kind: 'rate_limited'; retryAfterMs: number; reason: string }
+  /** `quota` when the platform's message quota (not a short-term rate) is used up. */
+  | { kind: 'rate_limited'; retryAfterMs: number; reason: string; quota?: boolean }
   /** The chat cannot be reached any more (blocked, never started, gone): deactivate the account. */
   | { kind: 'unreachable'; reason: string }
   /** This message can never be sent (malformed); the chat is fine. */
@@ -15,6 +16,8 @@ export type EventHandler = (event: InboundEvent) => Promise<HandleResult>;
 export interface WebhookRequest {
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** The body exactly as received, for channels that sign it (`rawBody` below). */
+  rawBody?: Buffer | undefined;
 }
 
 export type WebhookOutcome = { status: 200 } | { status: 401 } | { status: 500; error: unknown };
@@ -32,6 +35,12 @@ export interface Channel {
   /** Present when the channel receives through our HTTP server. */
   readonly webhookPath?: string;
   handleWebhook?(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome>;
+  /** The webhook needs the body's exact bytes (a signature over them). */
+  readonly rawBody?: boolean;
+  /** No buttons: choices go out as a numbered list and the reply "1", "2"… answers them. */
+  readonly numberedChoices?: boolean;
+  /** A readiness check of the channel's own (credentials); throws with the reason when not ready. */
+  readiness?(): Promise<void>;
   /** A public link that opens the bot with a link code filled in, when the channel has one. */
   deepLink?(code: string): string | undefined;
 }

@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../db/client.ts';
 import type { Official, Unit } from '../generated/prisma/client.ts';
+import { matchChoiceReply } from '../domain/choice-reply.ts';
 import { parseSummaryRequest } from '../domain/intents.ts';
 import { normaliseLinkCode } from '../domain/link-code.ts';
 import type { Choice, OutboundMessage } from '../domain/message.ts';
@@ -8,8 +9,9 @@ import { statusFromCode, type Status } from '../domain/status.ts';
 import { isLocale } from '../i18n.ts';
 import type { Logger } from '../logger.ts';
 import { sendMissedLaunches } from '../services/campaigns.ts';
+import { isUuid } from '../services/errors.ts';
 import { redeemLinkCode } from '../services/officials.ts';
-import { writeOutbox } from '../services/outbox.ts';
+import { offeredChoices, writeOutbox } from '../services/outbox.ts';
 import type { Clock, Throttle } from '../services/ports.ts';
 import {
   recordCampaignAct,
@@ -61,6 +63,11 @@ export interface DialogueDeps {
   clock: Clock;
   timeZone: string;
   logger: Logger;
+  /**
+   * Channels without buttons (their adapters number the choices): there a reply "1", "2"… or a choice's
+   * words answers the latest choices offered in the chat.
+   */
+  numberedChoiceChannels?: ReadonlySet<string>;
 }
 
 /**
@@ -166,10 +173,19 @@ export class Dialogue {
           return false;
       }
     }
+    if (event.kind === 'unsupported') {
+      this.reply(turn, 'unsupported');
+      return false;
+    }
     if (event.kind === 'text') {
       if (!turn.member) {
         return normaliseLinkCode(event.text) !== null ? this.start(turn, event.text) : this.unlinked(turn);
       }
+      if (
+        this.deps.numberedChoiceChannels?.has(event.channel) &&
+        (await this.numberedChoice(turn, event.text))
+      )
+        return false;
       await this.text(turn, event.text);
       return false;
     }
@@ -180,6 +196,28 @@ export class Dialogue {
 
   private reply(turn: Turn, key: string, vars?: Record<string, unknown>, choices?: Choice[][]): void {
     turn.replies.push(this.deps.render.text(turn.locale, key, vars, choices));
+  }
+
+  /** A reply to the latest numbered choices; true when it was one (answered, or the choices shown again). */
+  private async numberedChoice(turn: Turn, text: string): Promise<boolean> {
+    const offered = await offeredChoices(turn.tx, {
+      channel: turn.event.channel,
+      chatId: turn.event.chatId,
+      now: turn.now,
+    });
+    const match = matchChoiceReply(text, offered);
+    if (!match) return false;
+    if (match.kind === 'choice') {
+      await this.choice(turn, match.data);
+      return true;
+    }
+    this.reply(
+      turn,
+      'choices.unknownNumber',
+      { n: match.n, max: offered.length },
+      offered.map((choice) => [{ label: choice.label, data: choice.data }]),
+    );
+    return true;
   }
 
   private unlinked(turn: Turn): false {
@@ -340,7 +378,7 @@ export class Dialogue {
     const member = turn.member;
     if (!member) return;
     const [kind = '', id = '', extra = ''] = data.split(':');
-    const uuid = /^[0-9a-f-]{36}$/i.test(id);
+    const uuid = isUuid(id);
     if (kind === 'lang' && isLocale(id)) {
       await turn.tx.official.update({ where: { id: member.id }, data: { locale: id } });
       turn.locale = id;

@@ -8,6 +8,8 @@ export type InboundEvent = {
   | { kind: 'command'; command: string; args: string }
   | { kind: 'text'; text: string }
   | { kind: 'choice'; data: string }
+  /** Something the bot cannot read (a sticker, a picture, a voice message): `what` names it, for logs. */
+  | { kind: 'unsupported'; what: string }
 );
 
 export interface HandleResult {

@@ -3,12 +3,21 @@ import type { Choice, OutboundMessage } from '../domain/message.ts';
 import { STATUSES, statusCode, type Status } from '../domain/status.ts';
 import { formatDate, isOverdue } from '../domain/time.ts';
 import type { Translate } from '../i18n.ts';
-import type { CampaignNews, NewsRenderer } from '../services/ports.ts';
+import type {
+  CampaignNews,
+  ChaseRenderer,
+  CurrentStatus,
+  EscalationNews,
+  NewsRenderer,
+  ReminderNews,
+  RoundDigestNews,
+  RoundNews,
+} from '../services/ports.ts';
 import type { UnitTask } from '../services/reports.ts';
 import type { CampaignSummary } from '../services/summaries.ts';
 
 /** Every message text the bot sends is assembled here, from the catalogues in locales/. */
-export class Renderer implements NewsRenderer {
+export class Renderer implements NewsRenderer, ChaseRenderer {
   constructor(
     private readonly t: Translate,
     private readonly timeZone: string,
@@ -165,6 +174,100 @@ export class Renderer implements NewsRenderer {
     if (summary.lateUnits.length > 0) {
       lines.push(t('summary.late', { count: summary.lateUnits.length, names: names(summary.lateUnits) }));
     }
+    return { text: lines.join('\n') };
+  }
+
+  private current(locale: string, current: CurrentStatus | null): string {
+    if (!current) return this.statusLabel(locale, null);
+    const percent = current.percent !== null && current.status !== 'done' ? ` (${current.percent}%)` : '';
+    return `${this.statusLabel(locale, current.status)}${percent}`;
+  }
+
+  reminder(locale: string, news: ReminderNews): OutboundMessage {
+    return {
+      text: this.t(locale, `reminder.${news.kind}`, {
+        title: news.title,
+        docNumber: news.docNumber,
+        due: formatDate(news.dueOn),
+        days: news.days,
+        current: this.current(locale, news.current),
+      }),
+      choices: this.statusChoices(locale, news.taskId),
+    };
+  }
+
+  escalation(locale: string, news: EscalationNews): OutboundMessage {
+    return {
+      text: this.t(locale, 'reminder.escalation', {
+        unit: news.unitName,
+        title: news.title,
+        docNumber: news.docNumber,
+        due: formatDate(news.dueOn),
+        days: news.days,
+        current: this.current(locale, news.current),
+      }),
+    };
+  }
+
+  /** "tháng 7/2026", "quý III/2026", "6 tháng đầu năm 2026", "năm 2026", "tổng kết". */
+  period(locale: string, periodKey: string): string {
+    const [year = '', part = ''] = periodKey.split('-');
+    if (periodKey === 'closing') return this.t(locale, 'period.closing');
+    if (/^\d{2}$/.test(part)) return this.t(locale, 'period.monthly', { index: Number(part), year });
+    if (part.startsWith('Q')) {
+      const index = Number(part.slice(1));
+      return this.t(locale, 'period.quarterly', { index, roman: ['I', 'II', 'III', 'IV'][index - 1], year });
+    }
+    if (part.startsWith('H')) return this.t(locale, `period.half-yearly-${part.slice(1)}`, { year });
+    return this.t(locale, 'period.yearly', { year });
+  }
+
+  private roundVars(locale: string, round: RoundNews) {
+    return {
+      period: this.period(locale, round.periodKey),
+      from: formatDate(round.startsOn),
+      to: formatDate(round.endsOn),
+      due: formatDate(round.dueOn),
+      docNumber: round.docNumber,
+    };
+  }
+
+  roundAsk(
+    locale: string,
+    round: RoundNews,
+    task: { taskId: string; title: string; current: CurrentStatus | null },
+  ): OutboundMessage {
+    return {
+      text: this.t(locale, round.kind === 'closing' ? 'round.askClosing' : 'round.ask', {
+        ...this.roundVars(locale, round),
+        title: task.title,
+        current: this.current(locale, task.current),
+      }),
+      choices: this.statusChoices(locale, task.taskId),
+    };
+  }
+
+  roundReminder(locale: string, round: RoundNews, task: { taskId: string; title: string }): OutboundMessage {
+    return {
+      text: this.t(locale, 'round.remind', { ...this.roundVars(locale, round), title: task.title }),
+      choices: this.statusChoices(locale, task.taskId),
+    };
+  }
+
+  roundDigest(locale: string, digest: RoundDigestNews): OutboundMessage {
+    const vars = { ...this.roundVars(locale, digest), title: digest.campaignTitle };
+    const lines = [
+      this.t(locale, 'round.digestHeader', vars),
+      '',
+      this.t(locale, 'round.digestCounts', { answered: digest.answered, total: digest.total }),
+      this.t(locale, 'round.digestStatus', digest.byStatus),
+      digest.missing.length > 0
+        ? this.t(locale, 'round.digestMissing', {
+            count: digest.missing.length,
+            names: digest.missing.join(', '),
+          })
+        : this.t(locale, 'round.digestAll'),
+    ];
     return { text: lines.join('\n') };
   }
 }

@@ -4,7 +4,7 @@ import type { Channel } from '../channels/channel.ts';
 import type { Db } from '../db/client.ts';
 import { splitText } from '../domain/intents.ts';
 import type { Logger } from '../logger.ts';
-import { messageFromPayload } from '../services/outbox.ts';
+import { messageFromPayload, writeOutbox } from '../services/outbox.ts';
 import type { Metrics } from '../metrics.ts';
 import { deliveryQueueName, type DeliveryJob } from './queues.ts';
 
@@ -16,6 +16,8 @@ export interface DeliveryWorkerOptions {
   logger: Logger;
   metrics: Metrics;
   concurrency?: number;
+  /** Channels this deployment delivers on: where a message to an unreachable account may fall back to. */
+  fallbackChannels?: readonly string[];
 }
 
 /**
@@ -60,39 +62,60 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
       }
       const message = messageFromPayload(row.payload);
       const parts = splitText(message.text, channel.maxTextLength);
+      // One part per run: a long message's parts keep the per-chat gap like separate messages.
+      const index = Math.min(row.partsSent, parts.length - 1);
+      const last = index === parts.length - 1;
       try {
-        for (let index = row.partsSent; index < parts.length; index += 1) {
-          const last = index === parts.length - 1;
-          await channel.send(row.chatId, {
-            text: parts[index] ?? '',
-            ...(last ? { choices: message.choices } : {}),
-          });
-          if (!last) await db.outboxMessage.update({ where: { id: row.id }, data: { partsSent: index + 1 } });
-        }
+        await channel.send(row.chatId, {
+          text: parts[index] ?? '',
+          ...(last ? { choices: message.choices } : {}),
+        });
+        // The gap counts from the end of a send, so two sends never arrive closer than the gap.
+        await connection.set(gateKey, '1', 'PX', channel.limits.perChatGapMs);
       } catch (error) {
         const failure = channel.classify(error);
         metrics.messagesFailed.inc({ ...label, reason: failure.kind });
         logger.warn({ outboxId: row.id, failure }, 'send failed');
         if (failure.kind === 'rate_limited') {
           metrics.rateLimited.inc(label);
+          if (failure.quota) metrics.quotaExhausted.inc(label);
           await worker.rateLimit(failure.retryAfterMs);
           throw Worker.RateLimitError();
         }
         if (failure.kind === 'unreachable' || failure.kind === 'rejected') {
-          await db.$transaction([
-            db.outboxMessage.update({
+          await db.$transaction(async (tx) => {
+            await tx.outboxMessage.update({
               where: { id: row.id },
               data: { state: 'failed', lastError: failure.reason },
-            }),
-            ...(failure.kind === 'unreachable' && row.channelAccountId
-              ? [
-                  db.channelAccount.update({
-                    where: { id: row.channelAccountId },
-                    data: { active: false, inactiveReason: failure.reason, deactivatedAt: new Date() },
-                  }),
-                ]
-              : []),
-          ]);
+            });
+            if (failure.kind !== 'unreachable' || !row.channelAccountId) return;
+            await tx.channelAccount.update({
+              where: { id: row.channelAccountId },
+              data: { active: false, inactiveReason: failure.reason, deactivatedAt: new Date() },
+            });
+            // News for an official goes to their other active account instead (replies stay in their chat).
+            if (!row.officialId || row.dedupeKey.startsWith('reply:')) return;
+            const other = await tx.channelAccount.findFirst({
+              where: {
+                officialId: row.officialId,
+                active: true,
+                id: { not: row.channelAccountId },
+                channel: { in: [...(options.fallbackChannels ?? [])] },
+              },
+              orderBy: { linkedAt: 'desc' },
+            });
+            if (!other) return;
+            await writeOutbox(tx, [
+              {
+                dedupeKey: `${row.dedupeKey}:via:${other.channel}`,
+                channel: other.channel,
+                chatId: other.chatId,
+                channelAccountId: other.id,
+                officialId: row.officialId,
+                message,
+              },
+            ]);
+          });
           return;
         }
         const exhausted = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -105,6 +128,11 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
           },
         });
         throw error;
+      }
+      if (!last) {
+        await db.outboxMessage.update({ where: { id: row.id }, data: { partsSent: index + 1 } });
+        await job.moveToDelayed(Date.now() + channel.limits.perChatGapMs, token);
+        throw new DelayedError();
       }
       await db.outboxMessage.update({
         where: { id: row.id },

@@ -3,6 +3,11 @@ export interface Choice {
   label: string;
   /** Short opaque data routed back to the conversation (Telegram allows 64 bytes). */
   data: string;
+  /**
+   * Its number in the list offered by one turn (set when queued), so that where a channel has no buttons
+   * the reply "1", "2"… answers it.
+   */
+  n?: number;
 }
 
 /**

@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Channel } from '../channels/channel.ts';
 import type { Db } from '../db/client.ts';
+import { policySchema, reportScheduleSchema } from '../domain/policy.ts';
 import { isValidIsoDate } from '../domain/time.ts';
+import { closeCampaign, closingSummary } from '../services/collection.ts';
 import {
   createCampaign,
   getCampaign,
@@ -12,18 +14,28 @@ import {
   updateCampaign,
 } from '../services/campaigns.ts';
 import { issueLinkCode, upsertOfficial } from '../services/officials.ts';
-import type { Clock, NewsRenderer, Random } from '../services/ports.ts';
+import { DomainError } from '../services/errors.ts';
+import type { ChaseRenderer, Clock, NewsRenderer, Random } from '../services/ports.ts';
 import { campaignSummary, latestReports } from '../services/summaries.ts';
 import { upsertUnit } from '../services/units.ts';
+import { registerImportApi } from './import-api.ts';
 
 export interface AdminApiDeps {
   db: Db;
   token: string | undefined;
   clock: Clock;
   random: Random;
-  render: NewsRenderer;
+  render: NewsRenderer & ChaseRenderer;
   timeZone: string;
   channels: Channel[];
+  /** The scheduled jobs (GET /api/jobs, POST /api/jobs/:name/run); absent: 404. */
+  jobs?: JobsApi | undefined;
+}
+
+export interface JobsApi {
+  list(now: Date): Promise<unknown[]>;
+  /** Undefined when no job has that name. */
+  run(name: string, options: { at: Date; dryRun: boolean; now: Date }): Promise<unknown>;
 }
 
 const code = z
@@ -62,11 +74,6 @@ const taskBody = z.strictObject({
   dueOn: isoDate,
 });
 
-const scheduleBody = z.strictObject({
-  cadence: z.enum(['monthly', 'quarterly', 'half-yearly', 'yearly']),
-  dueDay: z.number().int().min(0).max(60).optional(),
-});
-
 const campaignFields = {
   title: text(500),
   theme: z.string().trim().max(1000).nullish(),
@@ -75,13 +82,18 @@ const campaignFields = {
   endsOn: isoDate,
   unitCodes: z.array(code).min(1).max(20_000),
   tasks: z.array(taskBody).max(200),
-  reportSchedule: scheduleBody.nullish(),
-  policy: z.record(z.string(), z.unknown()).nullish(),
+  reportSchedule: reportScheduleSchema.nullish(),
+  policy: policySchema.nullish(),
 };
 
 const campaignBody = z.strictObject({ docNumber: text(100), issuerUnitCode: code, ...campaignFields });
 const campaignPatch = z.strictObject(campaignFields).partial();
 const summaryQuery = z.object({ unit: code.optional() });
+const jobParam = z.object({ name: z.string().min(1).max(64) });
+const jobRunBody = z
+  .strictObject({ at: z.iso.datetime({ offset: true }).optional(), dryRun: z.boolean().optional() })
+  .optional();
+const YEAR_MS = 366 * 24 * 3600_000;
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -157,18 +169,53 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
           now: deps.clock.now(),
           timeZone: deps.timeZone,
         });
+        // A closed campaign also shows its closing reports (tổng kết).
+        const closing = query.unit === undefined ? await closingSummary(db, id) : undefined;
         return {
           campaign: summary.campaign,
           units: summary.units,
           tasks: summary.tasks,
           lateUnits: summary.lateUnits,
+          ...(closing ? { closing } : {}),
         };
+      });
+
+      api.post('/campaigns/:id/close', async (request) => {
+        const { id } = idParam.parse(request.params);
+        return closeCampaign({ db, render: deps.render, timeZone: deps.timeZone }, id, deps.clock.now());
+      });
+
+      api.get('/jobs', async () => {
+        if (!deps.jobs) return [];
+        return deps.jobs.list(deps.clock.now());
+      });
+
+      api.post('/jobs/:name/run', async (request) => {
+        const { name } = jobParam.parse(request.params);
+        const body = jobRunBody.parse(request.body) ?? {};
+        const now = deps.clock.now();
+        const at = body.at ? new Date(body.at) : now;
+        const dryRun = body.dryRun ?? false;
+        if (!dryRun && Math.abs(at.getTime() - now.getTime()) > YEAR_MS) {
+          throw new DomainError(
+            'at_out_of_range',
+            'at is more than a year from now; only a dry run may go that far',
+            {
+              at: at.toISOString(),
+            },
+          );
+        }
+        const result = deps.jobs ? await deps.jobs.run(name, { at, dryRun, now }) : undefined;
+        if (result === undefined)
+          throw new DomainError('not_found', `job ${name} does not exist`, { job: name }, 'not_found');
+        return result;
       });
 
       api.get('/campaigns/:id/reports', async (request) =>
         latestReports(db, idParam.parse(request.params).id),
       );
 
+      registerImportApi(api, deps);
       done();
     },
     { prefix: '/api' },

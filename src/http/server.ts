@@ -1,10 +1,18 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { Queue } from 'bullmq';
 import { ZodError } from 'zod';
 import type { Channel, EventHandler } from '../channels/channel.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { DomainError } from '../services/errors.ts';
 import { registerAdminApi, type AdminApiDeps } from './admin-api.ts';
+import { registerQueuesBoard } from './queues-board.ts';
 
 export interface ServerDeps extends AdminApiDeps {
   logger: Logger;
@@ -15,6 +23,8 @@ export interface ServerDeps extends AdminApiDeps {
   readiness: Record<string, () => Promise<unknown>>;
   /** Refreshes gauges (queue depths) before /metrics is read. */
   beforeMetrics?: () => Promise<void>;
+  /** Queues shown by bull-board at /admin/queues (behind the admin token). */
+  boardQueues?: Queue[];
 }
 
 const errorBody = (code: string, message: string, details: unknown = null) => ({
@@ -115,19 +125,45 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       .send(await deps.metrics.registry.metrics());
   });
 
+  // Bodies of webhooks signed over their exact bytes (Zalo OA), kept beside the parsed body.
+  const rawBodies = new WeakMap<FastifyRequest, Buffer>();
   for (const channel of deps.channels) {
     if (!channel.webhookPath || !channel.handleWebhook) continue;
     const handleWebhook = channel.handleWebhook.bind(channel);
-    app.post(channel.webhookPath, async (request, reply) => {
-      const outcome = await handleWebhook({ headers: request.headers, body: request.body }, deps.handleEvent);
+    const path = channel.webhookPath;
+    const route = async (request: FastifyRequest, reply: FastifyReply) => {
+      const outcome = await handleWebhook(
+        { headers: request.headers, body: request.body, rawBody: rawBodies.get(request) },
+        deps.handleEvent,
+      );
       if (outcome.status === 500) {
         request.log.error({ err: outcome.error }, 'webhook update failed; the platform will retry');
         return reply.code(500).send({ ok: false });
       }
+      if (outcome.status === 401) request.log.warn({ path }, 'webhook refused: bad secret or signature');
       return reply.code(outcome.status).send({ ok: outcome.status === 200 });
+    };
+    if (!channel.rawBody) {
+      app.post(path, route);
+      continue;
+    }
+    void app.register((scope, _options, registered) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+        const raw = Buffer.isBuffer(body) ? body : Buffer.from(body);
+        rawBodies.set(request, raw);
+        try {
+          done(null, raw.length === 0 ? undefined : (JSON.parse(raw.toString('utf8')) as unknown));
+        } catch {
+          done(null, { malformed: true });
+        }
+      });
+      scope.post(path, route);
+      registered();
     });
   }
 
   registerAdminApi(app, deps);
+  registerQueuesBoard(app, { token: deps.token, queues: deps.boardQueues ?? [] });
   return app;
 }

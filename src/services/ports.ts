@@ -31,3 +31,59 @@ export interface CampaignNews {
 export interface NewsRenderer {
   launch(locale: string, news: CampaignNews): OutboundMessage;
 }
+
+/** A unit's latest status on a task, as reminders show it. */
+export interface CurrentStatus {
+  status: 'done' | 'in_progress' | 'blocked' | 'not_started';
+  percent: number | null;
+}
+
+export interface ReminderNews {
+  kind: 'before' | 'due' | 'overdue';
+  taskId: string;
+  title: string;
+  docNumber: string;
+  dueOn: Date;
+  /** Days before the due day, or working days overdue. */
+  days: number;
+  current: CurrentStatus | null;
+}
+
+export interface EscalationNews {
+  unitName: string;
+  title: string;
+  docNumber: string;
+  dueOn: Date;
+  days: number;
+  current: CurrentStatus | null;
+}
+
+export interface RoundNews {
+  kind: 'periodic' | 'closing';
+  periodKey: string;
+  startsOn: Date;
+  endsOn: Date;
+  dueOn: Date;
+  docNumber: string;
+  campaignTitle: string;
+}
+
+export interface RoundDigestNews extends RoundNews {
+  total: number;
+  answered: number;
+  byStatus: Record<CurrentStatus['status'], number>;
+  missing: string[];
+}
+
+/** Renders reminders, escalations and collection rounds (implemented with the dialogue's i18n). */
+export interface ChaseRenderer {
+  reminder(locale: string, news: ReminderNews): OutboundMessage;
+  escalation(locale: string, news: EscalationNews): OutboundMessage;
+  roundAsk(
+    locale: string,
+    round: RoundNews,
+    task: { taskId: string; title: string; current: CurrentStatus | null },
+  ): OutboundMessage;
+  roundReminder(locale: string, round: RoundNews, task: { taskId: string; title: string }): OutboundMessage;
+  roundDigest(locale: string, digest: RoundDigestNews): OutboundMessage;
+}

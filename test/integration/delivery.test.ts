@@ -136,7 +136,7 @@ describe('delivery through the outbox', () => {
     }
     const sends = proxy.attempts.filter((attempt) => attempt.chatId === '7001');
     for (let i = 1; i < sends.length; i += 1) {
-      expect((sends[i]?.at ?? 0) - (sends[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(900);
+      expect((sends[i]?.at ?? 0) - (sends[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
     }
     const rows = await db.outboxMessage.groupBy({ by: ['state'], _count: true });
     expect(rows).toEqual([{ state: 'sent', _count: 9 }]);
@@ -208,5 +208,10 @@ describe('delivery through the outbox', () => {
     expect(parts.every((part) => part.length <= 4096)).toBe(true);
     expect(parts.join('\n')).toBe(text);
     expect(user.received.map((message) => message.buttons.length)).toEqual([0, 0, 0, 1]);
+    // The parts of one message keep the per-chat gap like separate messages.
+    const sends = proxy.attempts.filter((attempt) => attempt.chatId === '7040');
+    for (let i = 1; i < sends.length; i += 1) {
+      expect((sends[i]?.at ?? 0) - (sends[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    }
   });
 });
