@@ -3,6 +3,7 @@ import type { Choice, OutboundMessage } from '../domain/message.ts';
 import { STATUSES, statusCode, type Status } from '../domain/status.ts';
 import { formatDate, isOverdue } from '../domain/time.ts';
 import type { Translate } from '../i18n.ts';
+import type { DeliveryProblems } from '../services/delivery-health.ts';
 import type {
   CampaignNews,
   ChaseRenderer,
@@ -267,7 +268,25 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
             names: digest.missing.join(', '),
           })
         : this.t(locale, 'round.digestAll'),
+      ...this.deliveryLines(locale, digest.delivery),
     ];
     return { text: lines.join('\n') };
+  }
+
+  /** People the bot cannot reach any more, and messages held by a quota: the admins must act on both. */
+  deliveryLines(locale: string, delivery: DeliveryProblems | undefined): string[] {
+    if (!delivery) return [];
+    const lines: string[] = [];
+    if (delivery.unreachable.length > 0) {
+      lines.push(
+        this.t(locale, 'delivery.unreachable', {
+          count: delivery.unreachable.length,
+          names: delivery.unreachable.map((person) => `${person.name} (${person.unit})`).join(', '),
+        }),
+      );
+    }
+    if (delivery.quotaPending > 0)
+      lines.push(this.t(locale, 'delivery.quota', { count: delivery.quotaPending }));
+    return lines.length > 0 ? ['', ...lines] : [];
   }
 }

@@ -4,6 +4,7 @@ import type { Channel } from '../channels/channel.ts';
 import type { Db } from '../db/client.ts';
 import { splitText } from '../domain/intents.ts';
 import type { Logger } from '../logger.ts';
+import { QUOTA_ERROR_PREFIX } from '../services/delivery-health.ts';
 import { messageFromPayload, writeOutbox } from '../services/outbox.ts';
 import type { Metrics } from '../metrics.ts';
 import { deliveryQueueName, type DeliveryJob } from './queues.ts';
@@ -78,7 +79,14 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
         logger.warn({ outboxId: row.id, failure }, 'send failed');
         if (failure.kind === 'rate_limited') {
           metrics.rateLimited.inc(label);
-          if (failure.quota) metrics.quotaExhausted.inc(label);
+          if (failure.quota) {
+            metrics.quotaExhausted.inc(label);
+            // Kept on the row so the admins' digest can say how many messages wait for the quota.
+            await db.outboxMessage.update({
+              where: { id: row.id },
+              data: { lastError: `${QUOTA_ERROR_PREFIX}${failure.reason}` },
+            });
+          }
           await worker.rateLimit(failure.retryAfterMs);
           throw Worker.RateLimitError();
         }

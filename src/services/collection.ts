@@ -4,7 +4,8 @@ import { lastClosedPeriod } from '../domain/periods.ts';
 import { resolvePolicy, resolveSchedule, type ReminderPolicy } from '../domain/policy.ts';
 import { deadlineOf, sendWindowOpen } from '../domain/reminder-planner.ts';
 import { dateFromIso, isoDate } from '../domain/time.ts';
-import { DomainError, notFound } from './errors.ts';
+import { DomainError, isUuid, notFound } from './errors.ts';
+import { deliveryProblems } from './delivery-health.ts';
 import type { OutboxItem } from './outbox.ts';
 import type { ChaseRenderer, CurrentStatus, RoundNews } from './ports.ts';
 import {
@@ -371,6 +372,7 @@ export async function sweepDigests(deps: SweepDeps, options: SweepOptions): Prom
         const round = await loadRound(tx, candidate.id);
         if (!round) return undefined;
         const digest = await digestOf(tx, round);
+        const delivery = await deliveryProblems(tx, round.campaign.id);
         const recipients =
           (await reachable(tx, [round.campaign.issuerUnitId], ['admin', 'leader'])).get(
             round.campaign.issuerUnitId,
@@ -385,6 +387,7 @@ export async function sweepDigests(deps: SweepDeps, options: SweepOptions): Prom
               answered: digest.answered,
               byStatus: digest.byStatus,
               missing: digest.missing.map((unit) => unit.name),
+              delivery,
             }),
           ),
         );
@@ -425,7 +428,7 @@ export interface CloseResult {
  */
 export async function closeCampaign(deps: SweepDeps, id: string, now: Date): Promise<CloseResult> {
   const { db } = deps;
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('campaign', id);
+  if (!isUuid(id)) throw notFound('campaign', id);
   return db.$transaction(
     async (tx) => {
       await tx.$queryRaw`SELECT id FROM "Campaign" WHERE id = ${id}::uuid FOR UPDATE`;

@@ -1,3 +1,4 @@
+import type { DeliveryProblems } from './delivery-health.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 
 /** Time is injected so that sweeps and deadlines can be tested at any instant. */
@@ -73,6 +74,8 @@ export interface RoundDigestNews extends RoundNews {
   answered: number;
   byStatus: Record<CurrentStatus['status'], number>;
   missing: string[];
+  /** Who could not be reached and what waits for a channel's quota, when anything did. */
+  delivery?: DeliveryProblems;
 }
 
 /** Renders reminders, escalations and collection rounds (implemented with the dialogue's i18n). */
