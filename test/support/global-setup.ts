@@ -1,18 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations, ensureDatabase } from '../../src/db/migrate.ts';
+import { onServer } from './db.ts';
 import { PG_SERVER_URL, STALE_AFTER_SECONDS, TEST_DB_PREFIX } from './env.ts';
-
-async function onServer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: `${PG_SERVER_URL}/postgres` });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Drops the databases of this run (or of dead runs): names carry the run's start time. */
 async function dropDatabases(keep: (startedAt: number, name: string) => boolean): Promise<void> {

@@ -4,6 +4,7 @@ import type { InlineKeyboardMarkup, Update } from 'telegraf/types';
 import type { InboundEvent } from '../../conversation/events.ts';
 import type { OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
+import { UpdatePoller } from '../polling.ts';
 import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
 
 export interface TelegramOptions {
@@ -69,9 +70,7 @@ export class TelegramChannel implements Channel {
   readonly limits = { perSecond: 30, perChatGapMs: 1000 };
   readonly webhookPath = '/webhooks/telegram';
   private readonly api: Telegram;
-  private polling = false;
-  private pollLoop: Promise<void> | undefined;
-  private abort = new AbortController();
+  private poller: UpdatePoller<Update> | undefined;
   private username: string | undefined;
 
   constructor(private readonly options: TelegramOptions) {
@@ -136,15 +135,28 @@ export class TelegramChannel implements Channel {
     } catch (error) {
       this.options.logger.warn({ err: error }, 'telegram deleteWebhook failed');
     }
-    this.polling = true;
-    this.abort = new AbortController();
-    this.pollLoop = this.poll(handler);
+    // Our own loop rather than telegraf's launch(): the offset moves past an update only once it is recorded.
+    let offset = 0;
+    this.poller = new UpdatePoller<Update>({
+      fetch: (signal) =>
+        this.api.callApi(
+          'getUpdates',
+          { offset, timeout: 25, limit: 100, allowed_updates: ['message', 'callback_query'] },
+          // telegraf types the signal with the abort-controller polyfill; Node's own is what it uses.
+          { signal: signal as never },
+        ),
+      process: (update) => this.process(update, handler),
+      done: (update) => {
+        offset = update.update_id + 1;
+      },
+      idleMs: this.options.idlePollMs ?? 200,
+      logger: this.options.logger,
+    });
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    this.polling = false;
-    this.abort.abort();
-    await this.pollLoop;
+    await this.poller?.stop();
   }
 
   async handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
@@ -174,66 +186,5 @@ export class TelegramChannel implements Channel {
         this.options.logger.debug({ err: error }, 'answerCallbackQuery failed');
       });
     }
-  }
-
-  /**
-   * Long polling of our own rather than telegraf's launch(): an update is retried (with backoff) until
-   * it has been recorded, and the offset moves past it only then, so a database outage loses nothing.
-   * An update that still fails after MAX_ATTEMPTS is logged and skipped, so one bad update cannot
-   * block the bot for good.
-   */
-  private async poll(handler: EventHandler): Promise<void> {
-    const MAX_ATTEMPTS = 20;
-    let offset = 0;
-    let backlog: Update[] = [];
-    let attempts = 0;
-    const idle = this.options.idlePollMs ?? 200;
-    while (this.polling) {
-      try {
-        if (backlog.length === 0) {
-          backlog = await this.api.callApi(
-            'getUpdates',
-            { offset, timeout: 25, limit: 100, allowed_updates: ['message', 'callback_query'] },
-            // telegraf types the signal with the abort-controller polyfill; Node's own is what it uses.
-            { signal: this.abort.signal as never },
-          );
-          if (backlog.length === 0) await this.pause(idle);
-          continue;
-        }
-        const update = backlog[0] as Update;
-        try {
-          await this.process(update, handler);
-        } catch (error) {
-          attempts += 1;
-          if (attempts < MAX_ATTEMPTS) throw error;
-          this.options.logger.error(
-            { err: error, updateId: update.update_id },
-            'telegram update skipped after repeated failures',
-          );
-        }
-        attempts = 0;
-        backlog.shift();
-        offset = update.update_id + 1;
-      } catch (error) {
-        if (!this.polling) return;
-        const backoffMs = Math.min(500 * 2 ** attempts, 30_000);
-        this.options.logger.warn({ err: error, attempts }, 'telegram polling failed; retrying');
-        await this.pause(backoffMs);
-      }
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
   }
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.ts';
 import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
 import { networkError, ZaloNetworkError, zaloHttp } from './http.ts';
 import { numberedParts, safeEqual } from './text.ts';
+import { UpdatePoller } from '../polling.ts';
 
 /**
  * Zalo Bot Platform ("Zalo Bot Creator" bots): `POST {root}/bot{TOKEN}/{method}`, answers
@@ -95,21 +96,24 @@ export class ZaloBotChannel implements Channel {
   readonly webhookPath = '/webhooks/zalo';
   readonly numberedChoices = true;
   private readonly http: AxiosInstance;
-  private polling = false;
-  private pollLoop: Promise<void> | undefined;
-  private abort = new AbortController();
+  private poller: UpdatePoller<unknown> | undefined;
 
   constructor(private readonly options: ZaloBotOptions) {
     this.http = zaloHttp(`${options.apiRoot}/bot${options.token}`);
   }
 
   /** Calls a Bot API method; resolves with `result`, throws ZaloBotError or ZaloNetworkError. */
-  async call<T = unknown>(method: string, body: object = {}, timeoutMs?: number): Promise<T> {
+  async call<T = unknown>(
+    method: string,
+    body: object = {},
+    timeoutMs?: number,
+    signal?: AbortSignal,
+  ): Promise<T> {
     let response;
     try {
       response = await this.http.post<unknown>(`/${method}`, body, {
         headers: { 'content-type': 'application/json' },
-        signal: this.abort.signal,
+        ...(signal ? { signal } : {}),
         ...(timeoutMs ? { timeout: timeoutMs } : {}),
       });
     } catch (error) {
@@ -156,7 +160,6 @@ export class ZaloBotChannel implements Channel {
   }
 
   async start(handler: EventHandler): Promise<void> {
-    this.abort = new AbortController();
     try {
       await this.call('getMe');
     } catch (error) {
@@ -174,14 +177,32 @@ export class ZaloBotChannel implements Channel {
     } catch (error) {
       this.options.logger.warn({ err: error }, 'zalo deleteWebhook failed');
     }
-    this.polling = true;
-    this.pollLoop = this.poll(handler);
+    // getUpdates hands out ONE update per call and forgets it (no offset, no acknowledgement): the poller
+    // keeps an update that cannot be recorded yet and retries it. 408 is the normal "nothing came".
+    const timeout = this.options.pollTimeoutSeconds ?? 30;
+    this.poller = new UpdatePoller<unknown>({
+      fetch: async (signal) => {
+        try {
+          const result = await this.call<unknown>(
+            'getUpdates',
+            { timeout: String(timeout) },
+            (timeout + 5) * 1000,
+            signal,
+          );
+          return Array.isArray(result) ? (result as unknown[]) : result ? [result] : [];
+        } catch (error) {
+          if (error instanceof ZaloBotError && error.fromApi && error.errorCode === 408) return [];
+          throw error;
+        }
+      },
+      process: (update) => this.process(update, handler),
+      logger: this.options.logger,
+    });
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    this.polling = false;
-    this.abort.abort();
-    await this.pollLoop;
+    await this.poller?.stop();
   }
 
   async handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
@@ -203,60 +224,5 @@ export class ZaloBotChannel implements Channel {
       return;
     }
     await handler(event);
-  }
-
-  /**
-   * getUpdates hands out ONE update per call and forgets it (no offset, no acknowledgement), so an update
-   * that cannot be recorded yet is kept here and retried with backoff; after MAX_ATTEMPTS it is logged and
-   * dropped, so one bad update cannot stop the bot. 408 is the normal "nothing came" answer.
-   */
-  private async poll(handler: EventHandler): Promise<void> {
-    const MAX_ATTEMPTS = 20;
-    const timeout = this.options.pollTimeoutSeconds ?? 30;
-    let backlog: unknown[] = [];
-    let attempts = 0;
-    while (this.polling) {
-      try {
-        if (backlog.length === 0) {
-          try {
-            const result = await this.call('getUpdates', { timeout: String(timeout) }, (timeout + 5) * 1000);
-            backlog = Array.isArray(result) ? result : result ? [result] : [];
-          } catch (error) {
-            if (error instanceof ZaloBotError && error.fromApi && error.errorCode === 408) continue;
-            throw error;
-          }
-          continue;
-        }
-        const update = backlog[0];
-        try {
-          await this.process(update, handler);
-        } catch (error) {
-          attempts += 1;
-          if (attempts < MAX_ATTEMPTS) throw error;
-          this.options.logger.error({ err: error, update }, 'zalo update dropped after repeated failures');
-        }
-        attempts = 0;
-        backlog.shift();
-      } catch (error) {
-        if (!this.polling) return;
-        const backoffMs = Math.min(500 * 2 ** attempts, 30_000);
-        this.options.logger.warn({ err: error, attempts }, 'zalo polling failed; retrying');
-        await this.pause(backoffMs);
-      }
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
   }
 }
