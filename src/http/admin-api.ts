@@ -66,6 +66,10 @@ const officialBody = z.strictObject({
     .regex(/^\+?[0-9 .-]{8,20}$/, 'a phone number')
     .nullish(),
   locale: z.enum(['vi', 'en']).optional(),
+  preferredChannel: z
+    .string()
+    .regex(/^[a-z_]{2,32}$/, 'a channel name such as telegram or zalo')
+    .nullish(),
 });
 
 const taskBody = z.strictObject({

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import { writeOutbox } from './outbox.ts';
+import { preferredAccount } from './accounts.ts';
 
 /**
  * Tells every admin official something went wrong with the service itself (a channel's credentials),
@@ -17,7 +18,6 @@ export async function alertAdmins(
       accounts: {
         where: { active: true, channel: { notIn: input.avoidChannels ?? [] } },
         orderBy: { linkedAt: 'desc' },
-        take: 1,
       },
     },
   });
@@ -25,7 +25,7 @@ export async function alertAdmins(
     writeOutbox(
       tx,
       admins.flatMap((admin) => {
-        const account = admin.accounts[0];
+        const account = preferredAccount(admin.accounts, admin.preferredChannel);
         if (!account) return [];
         return [
           {

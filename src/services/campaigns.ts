@@ -3,6 +3,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { CampaignKind, CampaignState } from '../generated/prisma/enums.ts';
 import { dateFromIso, isoDate } from '../domain/time.ts';
 import { DomainError, isUuid, notFound } from './errors.ts';
+import { preferredAccount } from './accounts.ts';
 import { writeOutbox, type OutboxItem } from './outbox.ts';
 import type { CampaignNews, NewsRenderer } from './ports.ts';
 
@@ -251,7 +252,7 @@ async function reachableOfficials(tx: Queryable, where: { unitIds: string[] } | 
       'officialId' in where
         ? { id: where.officialId, role: { in: ['focal', 'leader'] } }
         : { unitId: { in: where.unitIds }, role: { in: ['focal', 'leader'] } },
-    include: { accounts: { where: { active: true }, orderBy: { linkedAt: 'desc' }, take: 1 } },
+    include: { accounts: { where: { active: true }, orderBy: { linkedAt: 'desc' } } },
   });
   return officials;
 }
@@ -263,7 +264,7 @@ function launchItems(
 ): OutboxItem[] {
   const news = newsOf(campaign);
   return officials.flatMap((official) => {
-    const account = official.accounts[0];
+    const account = preferredAccount(official.accounts, official.preferredChannel);
     if (!account) return [];
     return [
       {

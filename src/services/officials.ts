@@ -11,6 +11,7 @@ export interface OfficialInput {
   role: Role;
   phone?: string | null | undefined;
   locale?: 'vi' | 'en' | undefined;
+  preferredChannel?: string | null | undefined;
 }
 
 export interface OfficialView {
@@ -20,6 +21,7 @@ export interface OfficialView {
   role: Role;
   phone: string | null;
   locale: string;
+  preferredChannel: string | null;
   channels: { channel: string; active: boolean }[];
 }
 
@@ -36,6 +38,7 @@ export async function upsertOfficial(db: Db, code: string, input: OfficialInput)
     role: input.role,
     phone: input.phone ?? null,
     ...(input.locale ? { locale: input.locale } : {}),
+    ...(input.preferredChannel !== undefined ? { preferredChannel: input.preferredChannel } : {}),
   };
   const official = await db.official.upsert({
     where: { code },
@@ -50,6 +53,7 @@ export async function upsertOfficial(db: Db, code: string, input: OfficialInput)
     role: official.role,
     phone: official.phone,
     locale: official.locale,
+    preferredChannel: official.preferredChannel,
     channels: official.accounts.map((account) => ({ channel: account.channel, active: account.active })),
   };
 }

@@ -6,6 +6,7 @@ import { dueForTask, type PlannedReminder } from '../domain/reminder-planner.ts'
 import { isoDate } from '../domain/time.ts';
 import { writeOutbox, type OutboxItem } from './outbox.ts';
 import type { ChaseRenderer, CurrentStatus } from './ports.ts';
+import { preferredAccount } from './accounts.ts';
 
 export interface SweepDeps {
   db: Db;
@@ -59,10 +60,10 @@ export async function reachable(
       code: true,
       unitId: true,
       locale: true,
+      preferredChannel: true,
       accounts: {
         where: { active: true },
         orderBy: { linkedAt: 'desc' },
-        take: 1,
         select: { id: true, channel: true, chatId: true },
       },
     },
@@ -70,7 +71,7 @@ export async function reachable(
   });
   const byUnit = new Map<string, Recipient[]>();
   for (const official of officials) {
-    const account = official.accounts[0];
+    const account = preferredAccount(official.accounts, official.preferredChannel);
     if (!account) continue;
     const list = byUnit.get(official.unitId) ?? [];
     list.push({ officialId: official.id, code: official.code, locale: official.locale, account });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Official" ADD COLUMN     "preferredChannel" TEXT;
