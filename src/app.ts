@@ -168,6 +168,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     }
 
     let server: FastifyInstance | undefined;
+    let demoSeeded = false;
     let address: string | undefined;
     if (runs('web')) {
       const dialogue = new Dialogue({
@@ -194,6 +195,17 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         channels,
         jobs: createJobsApi(jobs, jobContext),
         boardQueues: [...queues.values(), jobsQueue],
+        demo:
+          config.demo && config.telegram && telegramApiRoot
+            ? {
+                db,
+                clock,
+                random,
+                emulatorUrl: telegramApiRoot,
+                botToken: config.telegram.token,
+                ready: () => demoSeeded,
+              }
+            : undefined,
         logger,
         metrics,
         handleEvent,
@@ -226,6 +238,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
 
     if (config.demo && runs('web')) {
       const codes = await seedDemo({ db, clock, random, render, timeZone: config.timeZone, logger });
+      demoSeeded = true;
       printDemoHelp(config, telegramApiRoot ?? '', address ?? '', codes);
     }
 
@@ -251,6 +264,7 @@ function printDemoHelp(
     'Link codes for the sample officials (single use, valid 72 h):',
     ...codes.map((c) => `  ${c.linkCode}  ${c.name} (${c.role}, ${c.code})`),
     '',
+    `Or chat in a browser as any sample official: ${address}/demo`,
     'Talk to the bot as a user (chat 1001 here), then read its answers:',
     `  curl -s -XPOST ${emulatorUrl}/sendMessage -H 'content-type: application/json' \\`,
     `    -d '{"botToken":"${token}","from":{"id":1001,"first_name":"Demo"},"chat":{"id":1001,"type":"private"},"text":"/start ${codes[0]?.linkCode ?? 'CODE'}"}'`,

@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.ts';
 import { DomainError } from '../services/errors.ts';
 import { registerAdminApi, type AdminApiDeps } from './admin-api.ts';
 import { registerQueuesBoard } from './queues-board.ts';
+import { registerDemoPage, type DemoPageDeps } from '../demo/page.ts';
 
 export interface ServerDeps extends AdminApiDeps {
   logger: Logger;
@@ -25,6 +26,8 @@ export interface ServerDeps extends AdminApiDeps {
   beforeMetrics?: () => Promise<void>;
   /** Queues shown by bull-board at /admin/queues (behind the admin token). */
   boardQueues?: Queue[];
+  /** Demo mode only: the demo chat page at /demo; without it /demo and /demo/api/* answer 404. */
+  demo?: DemoPageDeps | undefined;
 }
 
 const errorBody = (code: string, message: string, details: unknown = null) => ({
@@ -165,5 +168,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   registerAdminApi(app, deps);
   registerQueuesBoard(app, { token: deps.token, queues: deps.boardQueues ?? [] });
+  if (deps.demo) registerDemoPage(app, deps.demo);
   return app;
 }

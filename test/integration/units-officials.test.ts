@@ -201,6 +201,7 @@ describe('officials', () => {
       role: 'leader',
       phone: '0912345678',
       locale: 'vi',
+      preferredChannel: null,
       channels: [],
     });
     const row = await db.official.findUniqueOrThrow({ where: { code: 'CB-1' } });
