@@ -7,7 +7,12 @@ export interface Metrics {
   messagesFailed: Counter<'channel' | 'reason'>;
   rateLimited: Counter<'channel'>;
   quotaExhausted: Counter<'channel'>;
+  messagesRetried: Counter<'channel'>;
   queueDepth: Gauge<'queue' | 'state'>;
+  queueOldestSeconds: Gauge<'queue'>;
+  outboxMessages: Gauge<'channel' | 'state'>;
+  outboxOldestPendingSeconds: Gauge<'channel'>;
+  remindersSent: Gauge<'kind'>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
 }
 
@@ -44,6 +49,36 @@ export function createMetrics(): Metrics {
       name: 'thidua_messages_quota_exhausted_total',
       help: "Sends refused because the platform's message quota is used up (Zalo Bot Platform: 429)",
       labelNames: ['channel'],
+      registers: [registry],
+    }),
+    messagesRetried: new Counter({
+      name: 'thidua_messages_retried_total',
+      help: 'Sends that failed in a way worth retrying (network, 5xx) and were retried, by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    queueOldestSeconds: new Gauge({
+      name: 'thidua_queue_oldest_waiting_seconds',
+      help: 'Age of the oldest job waiting in each queue',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    outboxMessages: new Gauge({
+      name: 'thidua_outbox_messages',
+      help: 'Outbox rows by channel and state (from PostgreSQL: the same for every instance)',
+      labelNames: ['channel', 'state'],
+      registers: [registry],
+    }),
+    outboxOldestPendingSeconds: new Gauge({
+      name: 'thidua_outbox_oldest_pending_seconds',
+      help: 'Age of the oldest message not yet delivered, by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    remindersSent: new Gauge({
+      name: 'thidua_reminders_sent',
+      help: 'Reminders, escalations and other chasing messages sent so far, by kind (from PostgreSQL)',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     queueDepth: new Gauge({

@@ -122,6 +122,11 @@ describe('the Telegram webhook', () => {
     });
     expect(metrics).toMatch(/thidua_updates_received_total\{channel="telegram",kind="command"\} [1-9]/);
     expect(metrics).toContain('thidua_queue_jobs');
+    expect(metrics).toMatch(/thidua_outbox_messages\{channel="telegram",state="sent"\} [1-9]/);
+    expect(metrics).toContain('thidua_queue_oldest_waiting_seconds{queue="telegram"}');
+    expect(metrics).toMatch(
+      /thidua_http_request_duration_seconds_count\{method="POST",route="\/webhooks\/telegram",status="200"\} [1-9]/,
+    );
   });
 
   it('shuts down in order on SIGTERM', async () => {
