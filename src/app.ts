@@ -7,11 +7,13 @@ import { TelegramChannel } from './channels/telegram/telegram.ts';
 import { ZaloBotChannel } from './channels/zalo/bot-api.ts';
 import { createZaloOaChannel } from './channels/zalo/oa.ts';
 import type { Config } from './config.ts';
+import { makeAttachment } from './conversation/attachments.ts';
 import { Dialogue } from './conversation/dialogue.ts';
 import { Renderer } from './conversation/render.ts';
 import { createDb, type Db } from './db/client.ts';
 import { applyMigrations, ensureDatabase } from './db/migrate.ts';
 import { createDeliveryQueue, type DeliveryJob } from './delivery/queues.ts';
+import { refreshGauges } from './delivery/gauges.ts';
 import { OutboxRelay } from './delivery/relay.ts';
 import { startDeliveryWorker } from './delivery/worker.ts';
 import { seedDemo, startEmulator } from './demo/demo.ts';
@@ -145,6 +147,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           logger,
           metrics,
           fallbackChannels: channels.map((other) => other.name),
+          attachments: (ref) => makeAttachment({ db, render, timeZone: config.timeZone }, ref),
         }),
       );
       stoppers.push(() => Promise.all(workers.map((worker) => worker.close())));
@@ -181,9 +184,17 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         numberedChoiceChannels: new Set(channels.filter((c) => c.numberedChoices).map((c) => c.name)),
       });
       const handleEvent = async (event: Parameters<Dialogue['handle']>[0]) => {
-        const result = await dialogue.handle(event);
-        metrics.updatesReceived.inc({ channel: event.channel, kind: event.kind });
-        return result;
+        // Every line about an update carries its channel and id, so one update can be followed in the logs.
+        const log = logger.child({ channel: event.channel, updateId: event.updateId });
+        try {
+          const result = await dialogue.handle(event);
+          metrics.updatesReceived.inc({ channel: event.channel, kind: event.kind });
+          log.debug({ kind: event.kind, fresh: result.fresh }, 'update handled');
+          return result;
+        } catch (error) {
+          log.error({ err: error, kind: event.kind }, 'update failed; it will be retried');
+          throw error;
+        }
       };
       server = buildServer({
         db,
@@ -194,6 +205,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         timeZone: config.timeZone,
         channels,
         jobs: createJobsApi(jobs, jobContext),
+        attachments: (ref) => makeAttachment({ db, render, timeZone: config.timeZone }, ref),
         boardQueues: [...queues.values(), jobsQueue],
         demo:
           config.demo && config.telegram && telegramApiRoot
@@ -218,13 +230,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
             ),
           ),
         },
-        beforeMetrics: async () => {
-          for (const [name, queue] of queues) {
-            const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
-            for (const [state, count] of Object.entries(counts))
-              metrics.queueDepth.set({ queue: name, state }, count);
-          }
-        },
+        beforeMetrics: () => refreshGauges(metrics, db, [...queues, ['jobs', jobsQueue]]),
       });
       address = await server.listen({ port: config.port, host: config.host });
       const listening = server;

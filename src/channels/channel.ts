@@ -11,6 +11,13 @@ export type DeliveryFailure =
   /** This message can never be sent (malformed); the chat is fine. */
   | { kind: 'rejected'; reason: string };
 
+/** The bytes of a picture or file, made at send time from the outbox row's reference. */
+export interface OutboundFile {
+  bytes: Buffer;
+  filename: string;
+  contentType: string;
+}
+
 export type EventHandler = (event: InboundEvent) => Promise<HandleResult>;
 
 export interface WebhookRequest {
@@ -28,6 +35,10 @@ export interface Channel {
   /** Sends per second for the whole bot, and the shortest gap between two sends to one chat. */
   readonly limits: { perSecond: number; perChatGapMs: number };
   send(chatId: string, message: OutboundMessage): Promise<void>;
+  /** A picture with `message.text` as its caption (and its choices); absent: the worker sends text. */
+  sendPhoto?(chatId: string, file: OutboundFile, message: OutboundMessage): Promise<void>;
+  /** A file with `message.text` as its caption; absent: the worker sends text. */
+  sendDocument?(chatId: string, file: OutboundFile, message: OutboundMessage): Promise<void>;
   classify(error: unknown): DeliveryFailure;
   /** Starts receiving: polling, or registering the webhook. */
   start(handler: EventHandler): Promise<void>;

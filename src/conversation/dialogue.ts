@@ -20,7 +20,9 @@ import {
   undoReport,
   type UnitTask,
 } from '../services/reports.ts';
-import { campaignSummary } from '../services/summaries.ts';
+import { lateItems } from '../domain/summary.ts';
+import { isWithin } from '../domain/unit-tree.ts';
+import { campaignRollUp, campaignSummary, summaryFromRollUp } from '../services/summaries.ts';
 import type { HandleResult, InboundEvent } from './events.ts';
 import type { Renderer } from './render.ts';
 
@@ -431,6 +433,12 @@ export class Dialogue {
         await this.summaryOf(turn, id);
         return;
       }
+      case 'sd':
+      case 'sl':
+      case 'sx': {
+        await this.summaryAction(turn, kind, id, extra === '-' ? undefined : extra);
+        return;
+      }
       default:
         this.reply(turn, 'stale');
     }
@@ -493,11 +501,52 @@ export class Dialogue {
   }
 
   /** An admin of the issuing unit sees the whole campaign; everyone else their own unit's subtree. */
-  private async summaryOf(turn: Turn, campaignId: string): Promise<void> {
+  private async summaryOf(turn: Turn, campaignId: string, unitCode?: string): Promise<void> {
+    const scope = await this.summaryScope(turn, campaignId, unitCode);
+    if (!scope) return;
+    const summary = await campaignSummary(turn.tx, campaignId, {
+      unitCode: scope.unitCode,
+      now: turn.now,
+      timeZone: this.deps.timeZone,
+    });
+    turn.replies.push(this.deps.render.summary(turn.locale, summary, turn.now));
+    turn.replies.push(
+      this.deps.render.summaryChart(turn.locale, summary, {
+        campaign: campaignId,
+        unit: unitCode ?? '-',
+        attachment: {
+          kind: 'photo',
+          ref: this.ref(turn, 'chart', campaignId, scope.unitCode),
+          fallback: this.deps.render.text(turn.locale, 'summary.chartUnavailable').text,
+        },
+      }),
+    );
+  }
+
+  private ref(turn: Turn, type: 'chart' | 'xlsx', campaignId: string, unitCode: string | undefined) {
+    return {
+      type,
+      campaignId,
+      ...(unitCode ? { unitCode } : {}),
+      locale: turn.locale,
+      at: turn.now.toISOString(),
+    };
+  }
+
+  /**
+   * Who may see what: a member nothing; an admin of the issuer the whole campaign (or any unit in it);
+   * anyone else their own unit's subtree. A unit outside that (a button pressed after the asker's scope
+   * changed, or crafted) is refused with no data shown. `unitCode` undefined means the asker's default.
+   */
+  private async summaryScope(
+    turn: Turn,
+    campaignId: string,
+    unitCode: string | undefined,
+  ): Promise<{ unitCode: string | undefined } | null> {
     const member = turn.member;
     if (!member || !this.isSupervisor(member)) {
       this.reply(turn, 'summary.refused');
-      return;
+      return null;
     }
     const campaign = await turn.tx.campaign.findUnique({
       where: { id: campaignId },
@@ -505,15 +554,45 @@ export class Dialogue {
     });
     if (!campaign) {
       this.reply(turn, 'stale');
-      return;
+      return null;
     }
     const whole = member.role === 'admin' && member.unitId === campaign.issuerUnitId;
-    const summary = await campaignSummary(turn.tx, campaignId, {
-      unitCode: whole ? undefined : member.unit.code,
-      now: turn.now,
-      timeZone: this.deps.timeZone,
-    });
-    turn.replies.push(this.deps.render.summary(turn.locale, summary, turn.now));
+    if (unitCode === undefined) return { unitCode: whole ? undefined : member.unit.code };
+    const unit = await turn.tx.unit.findUnique({ where: { code: unitCode }, select: { path: true } });
+    if (!unit || (!whole && !isWithin(unit.path, member.unit.path))) {
+      this.reply(turn, 'summary.outOfScope');
+      return null;
+    }
+    return { unitCode };
+  }
+
+  /** The buttons under a summary chart: drill into a child unit, only the late units, the workbook. */
+  private async summaryAction(turn: Turn, kind: string, campaignId: string, unitCode: string | undefined) {
+    if (kind === 'sd') {
+      if (unitCode === undefined) this.reply(turn, 'stale');
+      else await this.summaryOf(turn, campaignId, unitCode);
+      return;
+    }
+    const scope = await this.summaryScope(turn, campaignId, unitCode);
+    if (!scope) return;
+    if (kind === 'sx') {
+      const campaign = await turn.tx.campaign.findUniqueOrThrow({
+        where: { id: campaignId },
+        select: { docNumber: true },
+      });
+      turn.replies.push(
+        this.deps.render.xlsxMessage(turn.locale, campaign.docNumber, {
+          kind: 'document',
+          ref: this.ref(turn, 'xlsx', campaignId, scope.unitCode),
+          fallback: this.deps.render.text(turn.locale, 'summary.xlsxUnavailable').text,
+        }),
+      );
+      return;
+    }
+    const rolled = await campaignRollUp(turn.tx, campaignId, { unitCode: scope.unitCode });
+    const summary = summaryFromRollUp(rolled, { now: turn.now, timeZone: this.deps.timeZone });
+    const late = lateItems(rolled.tasks, rolled.units, turn.now, this.deps.timeZone);
+    turn.replies.push(this.deps.render.lateUnits(turn.locale, summary, late));
   }
 }
 

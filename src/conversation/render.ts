@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Choice, OutboundMessage } from '../domain/message.ts';
+import type { Attachment, Choice, OutboundMessage } from '../domain/message.ts';
 import { STATUSES, statusCode, type Status } from '../domain/status.ts';
 import { formatDate, isOverdue } from '../domain/time.ts';
 import type { Translate } from '../i18n.ts';
@@ -15,7 +15,9 @@ import type {
   RoundNews,
 } from '../services/ports.ts';
 import type { UnitTask } from '../services/reports.ts';
+import type { ChartText } from '../services/summary-chart.ts';
 import type { CampaignSummary } from '../services/summaries.ts';
+import { plainLines } from '../services/summary-workbook.ts';
 
 /** Every message text the bot sends is assembled here, from the catalogues in locales/. */
 export class Renderer implements NewsRenderer, ChaseRenderer {
@@ -136,18 +138,20 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
     return { text: lines.join('\n') };
   }
 
-  summary(locale: string, summary: CampaignSummary, now: Date): OutboundMessage {
+  summary(locale: string, summary: CampaignSummary, now: Date, exemplars?: number): OutboundMessage {
     const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
     const names = (units: { name: string }[]) => units.map((unit) => unit.name).join(', ');
     const lines = [
       t('summary.header', { docNumber: summary.campaign.docNumber, title: summary.campaign.title }),
       t('summary.scope', { scope: summary.scope?.name ?? t('summary.scopeAll') }),
+      ...(summary.block ? [t('summary.block', { block: summary.block })] : []),
       t('summary.asOf', {
         time: DateTime.fromJSDate(now, { zone: this.timeZone }).toFormat('HH:mm dd/MM/yyyy'),
       }),
       '',
       t('summary.units', summary.units),
     ];
+    if (exemplars !== undefined) lines.push(t('summary.exemplars', { count: exemplars }));
     if (summary.tasks.length > 0) {
       lines.push('', t('summary.tasks'));
       summary.tasks.forEach((task, index) =>
@@ -176,6 +180,86 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
       lines.push(t('summary.late', { count: summary.lateUnits.length, names: names(summary.lateUnits) }));
     }
     return { text: lines.join('\n') };
+  }
+
+  /** Catalogue text without markup and unescaped: for the workbook and the chart picture. */
+  plain(locale: string): (key: string, vars?: Record<string, unknown>) => string {
+    return (key, vars) => plainLines(this.t(locale, key, vars)).join('\n');
+  }
+
+  /** The words of the chart picture. */
+  chartText(locale: string, summary: CampaignSummary, now: Date): ChartText {
+    const t = this.plain(locale);
+    return {
+      title: t('chart.title', { docNumber: summary.campaign.docNumber }),
+      subtitle: t('chart.subtitle', {
+        scope: summary.scope?.name ?? t('summary.scopeAll'),
+        time: DateTime.fromJSDate(now, { zone: this.timeZone }).toFormat('HH:mm dd/MM/yyyy'),
+      }),
+      axis: t('chart.axis'),
+      empty: t('chart.empty'),
+      series: [
+        t('status.done'),
+        t('status.in_progress'),
+        t('status.blocked'),
+        t('status.not_started'),
+        t('status.none'),
+      ],
+    };
+  }
+
+  /**
+   * The chart picture's message: a caption, the buttons to drill into a child unit, to see only the late
+   * units and to get the workbook. `ref` names the scope in the buttons' data ("-" for the default one).
+   */
+  summaryChart(
+    locale: string,
+    summary: CampaignSummary,
+    input: { campaign: string; unit: string; attachment: Attachment },
+  ): OutboundMessage {
+    const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
+    const drill = summary.children
+      .filter((child) => child.code !== summary.scope?.code)
+      .slice(0, 8)
+      .map((child) => ({
+        label: t('buttons.drill', {
+          name: child.name.length > 30 ? `${child.name.slice(0, 29)}…` : child.name,
+        }),
+        data: `sd:${input.campaign}:${child.code}`,
+      }));
+    const rows: Choice[][] = [];
+    for (let i = 0; i < drill.length; i += 2) rows.push(drill.slice(i, i + 2));
+    rows.push([
+      { label: t('buttons.lateOnly'), data: `sl:${input.campaign}:${input.unit}` },
+      { label: t('buttons.excel'), data: `sx:${input.campaign}:${input.unit}` },
+    ]);
+    const fits = (choice: Choice) => Buffer.byteLength(choice.data) <= 64;
+    return {
+      text: t('summary.chartCaption', { docNumber: summary.campaign.docNumber }),
+      choices: rows.map((row) => row.filter(fits)).filter((row) => row.length > 0),
+      attachment: input.attachment,
+    };
+  }
+
+  /** Only the late units, each with its late tasks. */
+  lateUnits(
+    locale: string,
+    summary: CampaignSummary,
+    late: { name: string; tasks: string[] }[],
+  ): OutboundMessage {
+    const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
+    const scope = summary.scope?.name ?? t('summary.scopeAll');
+    if (late.length === 0) return { text: t('summary.lateNone', { scope }) };
+    return {
+      text: [
+        t('summary.lateHeader', { docNumber: summary.campaign.docNumber, scope }),
+        ...late.map((unit) => t('summary.lateItem', { name: unit.name, tasks: unit.tasks.join('; ') })),
+      ].join('\n'),
+    };
+  }
+
+  xlsxMessage(locale: string, docNumber: string, attachment: Attachment): OutboundMessage {
+    return { text: this.t(locale, 'summary.xlsxCaption', { docNumber }), attachment };
   }
 
   private current(locale: string, current: CurrentStatus | null): string {

@@ -1,6 +1,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Channel } from '../channels/channel.ts';
+import type { Channel, OutboundFile } from '../channels/channel.ts';
+import type { AttachmentRef } from '../domain/message.ts';
 import type { Db } from '../db/client.ts';
 import { splitText } from '../domain/intents.ts';
 import type { Logger } from '../logger.ts';
@@ -19,6 +20,8 @@ export interface DeliveryWorkerOptions {
   concurrency?: number;
   /** Channels this deployment delivers on: where a message to an unreachable account may fall back to. */
   fallbackChannels?: readonly string[];
+  /** Makes an attachment's bytes from its reference, at send time. */
+  attachments?: (ref: AttachmentRef) => Promise<OutboundFile>;
 }
 
 /**
@@ -61,16 +64,33 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
-      const message = messageFromPayload(row.payload);
-      const parts = splitText(message.text, channel.maxTextLength);
+      let message = messageFromPayload(row.payload);
+      const attachment = message.attachment;
+      const sendMedia =
+        attachment && options.attachments
+          ? attachment.kind === 'photo'
+            ? channel.sendPhoto?.bind(channel)
+            : channel.sendDocument?.bind(channel)
+          : undefined;
+      if (attachment && !sendMedia) {
+        // The channel cannot carry it: the text, with the attachment's fallback line, goes instead.
+        const { attachment: _dropped, ...rest } = message;
+        message = { ...rest, text: [message.text, attachment.fallback].filter(Boolean).join('\n') };
+      }
+      const parts = sendMedia ? [message.text] : splitText(message.text, channel.maxTextLength);
       // One part per run: a long message's parts keep the per-chat gap like separate messages.
       const index = Math.min(row.partsSent, parts.length - 1);
       const last = index === parts.length - 1;
       try {
-        await channel.send(row.chatId, {
-          text: parts[index] ?? '',
-          ...(last ? { choices: message.choices } : {}),
-        });
+        if (sendMedia && attachment && options.attachments) {
+          const file = await options.attachments(attachment.ref);
+          await sendMedia(row.chatId, file, message);
+        } else {
+          await channel.send(row.chatId, {
+            text: parts[index] ?? '',
+            ...(last ? { choices: message.choices } : {}),
+          });
+        }
         // The gap counts from the end of a send, so two sends never arrive closer than the gap.
         await connection.set(gateKey, '1', 'PX', channel.limits.perChatGapMs);
       } catch (error) {
@@ -127,6 +147,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
           return;
         }
         const exhausted = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        if (!exhausted) metrics.messagesRetried.inc(label);
         await db.outboxMessage.update({
           where: { id: row.id },
           data: {

@@ -17,4 +17,27 @@ export interface Choice {
 export interface OutboundMessage {
   text: string;
   choices?: Choice[][];
+  /**
+   * A picture or file sent with the message (`text` is then its caption, and the whole message where a
+   * channel cannot send media). Only a reference is stored: the bytes are made when it is sent.
+   */
+  attachment?: Attachment;
+}
+
+/** What to make at send time: the chart of a scope, or the workbook. */
+export interface Attachment {
+  kind: 'photo' | 'document';
+  ref: AttachmentRef;
+  /** Appended to the text where the channel cannot send this kind of media. */
+  fallback?: string;
+}
+
+export interface AttachmentRef {
+  type: 'chart' | 'xlsx';
+  campaignId: string;
+  unitCode?: string;
+  block?: string;
+  locale: string;
+  /** The instant the request was made: the picture shows the data as of then. */
+  at: string;
 }

@@ -66,47 +66,176 @@ export function summarise(input: SummaryInput): Summary {
   for (const row of input.latest) {
     if (scope.has(row.unitId)) statusOf.set(`${row.unitId}|${row.taskId}`, row.status);
   }
-  const countIn = (ids: Iterable<string>): number => new Set([...ids].filter((id) => scope.has(id))).size;
+  const acknowledged = new Set(input.acknowledgedUnitIds);
+  const registered = new Set(input.registeredUnitIds);
+  return rollUp({
+    tasks: input.tasks,
+    units: input.units.map((unit) => ({
+      ...unit,
+      acknowledged: acknowledged.has(unit.id),
+      registered: registered.has(unit.id),
+      statuses: input.tasks.map((task) => statusOf.get(`${unit.id}|${task.id}`) ?? null),
+    })),
+    now: input.now,
+    timeZone: input.timeZone,
+  });
+}
 
-  const lateUnitIds = new Set<string>();
-  const reportedUnitIds = new Set<string>();
-  const tasks = input.tasks.map((task): TaskSummary => {
-    const counts = { done: 0, inProgress: 0, blocked: 0, notStarted: 0, noReport: 0, overdue: 0 };
-    const pastDue = isOverdue(task.dueOn, input.now, input.timeZone);
-    for (const unit of input.units) {
-      const status = statusOf.get(`${unit.id}|${task.id}`);
-      if (status === undefined) counts.noReport += 1;
+/** One participating unit with the latest status of each task, in the order of the tasks. */
+export interface UnitStatuses extends SummaryUnit {
+  acknowledged: boolean;
+  registered: boolean;
+  statuses: (Status | null)[];
+}
+
+export interface RollUpInput {
+  tasks: SummaryTask[];
+  units: UnitStatuses[];
+  now: Date;
+  timeZone: string;
+}
+
+/** The roll-up over rows as the summary query returns them (one per unit, statuses aligned with tasks). */
+export function rollUp(input: RollUpInput): Summary {
+  const pastDue = input.tasks.map((task) => isOverdue(task.dueOn, input.now, input.timeZone));
+  const counts = input.tasks.map(() => ({
+    done: 0,
+    inProgress: 0,
+    blocked: 0,
+    notStarted: 0,
+    noReport: 0,
+    overdue: 0,
+  }));
+  const late: UnitRef[] = [];
+  const unreported: UnitRef[] = [];
+  let acknowledged = 0;
+  let registered = 0;
+  let reported = 0;
+  for (const unit of input.units) {
+    if (unit.acknowledged) acknowledged += 1;
+    if (unit.registered) registered += 1;
+    let anyReport = false;
+    let isLate = false;
+    for (let i = 0; i < counts.length; i += 1) {
+      const c = counts[i] as (typeof counts)[number];
+      const status = unit.statuses[i] ?? null;
+      if (status === null) c.noReport += 1;
       else {
-        reportedUnitIds.add(unit.id);
-        if (status === 'done') counts.done += 1;
-        else if (status === 'in_progress') counts.inProgress += 1;
-        else if (status === 'blocked') counts.blocked += 1;
-        else counts.notStarted += 1;
+        anyReport = true;
+        if (status === 'done') c.done += 1;
+        else if (status === 'in_progress') c.inProgress += 1;
+        else if (status === 'blocked') c.blocked += 1;
+        else c.notStarted += 1;
       }
-      if (pastDue && status !== 'done') {
-        counts.overdue += 1;
-        lateUnitIds.add(unit.id);
+      if (pastDue[i] && status !== 'done') {
+        c.overdue += 1;
+        isLate = true;
       }
     }
-    return { key: task.key, title: task.title, dueOn: isoDate(task.dueOn), ...counts };
-  });
-
-  const refs = (keep: (id: string) => boolean): UnitRef[] =>
-    input.units
-      .filter((unit) => keep(unit.id))
-      .map(({ code, name }) => ({ code, name }))
-      .sort(byName);
-
+    if (anyReport) reported += 1;
+    else unreported.push({ code: unit.code, name: unit.name });
+    if (isLate) late.push({ code: unit.code, name: unit.name });
+  }
   return {
-    units: {
-      total: input.units.length,
-      acknowledged: countIn(input.acknowledgedUnitIds),
-      registered: countIn(input.registeredUnitIds),
-      reported: reportedUnitIds.size,
-      overdue: lateUnitIds.size,
-    },
-    tasks,
-    lateUnits: refs((id) => lateUnitIds.has(id)),
-    unreportedUnits: refs((id) => !reportedUnitIds.has(id)),
+    units: { total: input.units.length, acknowledged, registered, reported, overdue: late.length },
+    tasks: input.tasks.map((task, i) => ({
+      key: task.key,
+      title: task.title,
+      dueOn: isoDate(task.dueOn),
+      ...(counts[i] as (typeof counts)[number]),
+    })),
+    lateUnits: late.sort(byName),
+    unreportedUnits: unreported.sort(byName),
   };
+}
+
+/** One bar of the chart and one drill-down button: a child unit of the scope with its subtree's items. */
+export interface ChildBreakdown {
+  code: string;
+  name: string;
+  /** Participating units in its subtree. */
+  units: number;
+  /** (unit, task) items by latest status. */
+  done: number;
+  inProgress: number;
+  blocked: number;
+  notStarted: number;
+  noReport: number;
+  /** Items past due and not done. */
+  overdue: number;
+  lateUnits: number;
+}
+
+/** A unit as the breakdown groups it: under the child of the scope its path passes through. */
+export interface GroupedUnit extends UnitStatuses {
+  child: UnitRef;
+}
+
+/** Per child unit of the scope (the unit itself counts as its own group), ordered by name. */
+export function breakdownByChild(input: {
+  tasks: SummaryTask[];
+  units: GroupedUnit[];
+  now: Date;
+  timeZone: string;
+}): ChildBreakdown[] {
+  const pastDue = input.tasks.map((task) => isOverdue(task.dueOn, input.now, input.timeZone));
+  const groups = new Map<string, ChildBreakdown>();
+  for (const unit of input.units) {
+    const group = groups.get(unit.child.code) ?? {
+      ...unit.child,
+      units: 0,
+      done: 0,
+      inProgress: 0,
+      blocked: 0,
+      notStarted: 0,
+      noReport: 0,
+      overdue: 0,
+      lateUnits: 0,
+    };
+    group.units += 1;
+    let isLate = false;
+    input.tasks.forEach((_task, i) => {
+      const status = unit.statuses[i] ?? null;
+      if (status === null) group.noReport += 1;
+      else if (status === 'done') group.done += 1;
+      else if (status === 'in_progress') group.inProgress += 1;
+      else if (status === 'blocked') group.blocked += 1;
+      else group.notStarted += 1;
+      if (pastDue[i] && status !== 'done') {
+        group.overdue += 1;
+        isLate = true;
+      }
+    });
+    if (isLate) group.lateUnits += 1;
+    groups.set(unit.child.code, group);
+  }
+  return [...groups.values()].sort(byName);
+}
+
+/**
+ * The child of `rootPath` that `path` lies under ("/a/b/" under "/a/" -> "b"); the unit's own id when it
+ * is the root itself or outside it.
+ */
+export function childIdUnder(path: string, rootPath: string | null, ownId: string): string {
+  if (rootPath === null || !path.startsWith(rootPath) || path === rootPath) return ownId;
+  const rest = path.slice(rootPath.length);
+  return rest.slice(0, rest.indexOf('/')) || ownId;
+}
+
+/** The late units (by name) with the titles of their late tasks. */
+export function lateItems(
+  tasks: SummaryTask[],
+  units: UnitStatuses[],
+  now: Date,
+  timeZone: string,
+): { code: string; name: string; tasks: string[] }[] {
+  const pastDue = tasks.map((task) => isOverdue(task.dueOn, now, timeZone));
+  return units
+    .map((unit) => ({
+      code: unit.code,
+      name: unit.name,
+      tasks: tasks.filter((_task, i) => pastDue[i] && unit.statuses[i] !== 'done').map((task) => task.title),
+    }))
+    .filter((unit) => unit.tasks.length > 0)
+    .sort(byName);
 }

@@ -18,6 +18,8 @@ import { DomainError } from '../services/errors.ts';
 import type { ChaseRenderer, Clock, NewsRenderer, Random } from '../services/ports.ts';
 import { campaignSummary, latestReports } from '../services/summaries.ts';
 import { upsertUnit } from '../services/units.ts';
+import type { AttachmentFile } from '../conversation/attachments.ts';
+import type { AttachmentRef } from '../domain/message.ts';
 import { registerImportApi } from './import-api.ts';
 
 export interface AdminApiDeps {
@@ -30,6 +32,8 @@ export interface AdminApiDeps {
   channels: Channel[];
   /** The scheduled jobs (GET /api/jobs, POST /api/jobs/:name/run); absent: 404. */
   jobs?: JobsApi | undefined;
+  /** Makes the summary workbook and chart (GET /api/campaigns/:id/export.xlsx); absent: 404. */
+  attachments?: ((ref: AttachmentRef) => Promise<AttachmentFile>) | undefined;
 }
 
 export interface JobsApi {
@@ -92,7 +96,7 @@ const campaignFields = {
 
 const campaignBody = z.strictObject({ docNumber: text(100), issuerUnitCode: code, ...campaignFields });
 const campaignPatch = z.strictObject(campaignFields).partial();
-const summaryQuery = z.object({ unit: code.optional() });
+const summaryQuery = z.object({ unit: code.optional(), block: code.optional() });
 const jobParam = z.object({ name: z.string().min(1).max(64) });
 const jobRunBody = z
   .strictObject({ at: z.iso.datetime({ offset: true }).optional(), dryRun: z.boolean().optional() })
@@ -170,11 +174,13 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
         const query = summaryQuery.parse(request.query);
         const summary = await campaignSummary(db, id, {
           unitCode: query.unit,
+          block: query.block,
           now: deps.clock.now(),
           timeZone: deps.timeZone,
         });
         // A closed campaign also shows its closing reports (tổng kết).
-        const closing = query.unit === undefined ? await closingSummary(db, id) : undefined;
+        const closing =
+          query.unit === undefined && query.block === undefined ? await closingSummary(db, id) : undefined;
         return {
           campaign: summary.campaign,
           units: summary.units,
@@ -182,6 +188,25 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
           lateUnits: summary.lateUnits,
           ...(closing ? { closing } : {}),
         };
+      });
+
+      api.get('/campaigns/:id/export.xlsx', async (request, reply) => {
+        const { id } = idParam.parse(request.params);
+        const query = summaryQuery.extend({ lang: z.enum(['vi', 'en']).optional() }).parse(request.query);
+        if (!deps.attachments)
+          throw new DomainError('not_found', 'exports are not available', {}, 'not_found');
+        const file = await deps.attachments({
+          type: 'xlsx',
+          campaignId: id,
+          ...(query.unit ? { unitCode: query.unit } : {}),
+          ...(query.block ? { block: query.block } : {}),
+          locale: query.lang ?? 'vi',
+          at: deps.clock.now().toISOString(),
+        });
+        return reply
+          .header('content-type', file.contentType)
+          .header('content-disposition', `attachment; filename="${file.filename}"`)
+          .send(file.bytes);
       });
 
       api.post('/campaigns/:id/close', async (request) => {

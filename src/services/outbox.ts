@@ -59,7 +59,14 @@ export async function writeOutbox(tx: Queryable, items: OutboxItem[]): Promise<n
       chatId: item.chatId,
       channelAccountId: item.channelAccountId ?? null,
       officialId: item.officialId ?? null,
-      payload: { text: item.message.text, choices },
+      payload: {
+        text: item.message.text,
+        choices,
+        // A reference only ({ kind, ref }): the bytes are made at send time, never stored here.
+        ...(item.message.attachment
+          ? { attachment: JSON.parse(JSON.stringify(item.message.attachment)) as Record<string, string> }
+          : {}),
+      },
     })),
     skipDuplicates: true,
     select: { dedupeKey: true, seq: true },
@@ -114,9 +121,13 @@ export async function offeredChoices(
 
 /** Reads a stored payload back, tolerating rows written by older versions. */
 export function messageFromPayload(payload: unknown): OutboundMessage {
-  const value = (payload ?? {}) as { text?: unknown; choices?: unknown };
+  const value = (payload ?? {}) as { text?: unknown; choices?: unknown; attachment?: unknown };
+  const attachment = value.attachment as OutboundMessage['attachment'] | undefined;
   return {
     text: typeof value.text === 'string' ? value.text : '',
     choices: Array.isArray(value.choices) ? (value.choices as OutboundMessage['choices']) : [],
+    ...(attachment && typeof attachment === 'object' && typeof attachment.ref === 'object'
+      ? { attachment }
+      : {}),
   };
 }

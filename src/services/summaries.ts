@@ -1,11 +1,20 @@
 import type { Queryable } from '../db/client.ts';
 import type { Status } from '../domain/status.ts';
-import { summarise, type Summary } from '../domain/summary.ts';
+import {
+  breakdownByChild,
+  rollUp,
+  type ChildBreakdown,
+  type GroupedUnit,
+  type Summary,
+} from '../domain/summary.ts';
 import { isUuid, notFound } from './errors.ts';
 
 export interface CampaignSummary extends Summary {
   campaign: { id: string; docNumber: string; title: string };
   scope: { code: string; name: string } | null;
+  block: string | null;
+  /** Per child unit of the scope: the chart's bars and the drill-down buttons. */
+  children: ChildBreakdown[];
 }
 
 interface LatestRow {
@@ -39,48 +48,212 @@ async function findCampaign(db: Queryable, id: string) {
   return campaign;
 }
 
+export interface SummaryScope {
+  /** A unit's subtree (default: every participant). */
+  unitCode?: string | undefined;
+  /** Only units of this emulation block (khối/cụm thi đua). */
+  block?: string | undefined;
+}
+
+/** What the roll-up query returns for one participating unit: latest status per task, in task order. */
+export interface RolledUnit extends GroupedUnit {
+  path: string;
+  /** Present when the details were asked for, aligned with the tasks. */
+  details?: (ReportDetail | null)[];
+}
+
+export interface ReportDetail {
+  percent: number | null;
+  note: string | null;
+  reportedAt: Date;
+  reportedBy: string;
+  reportedByName: string;
+}
+
+export interface CampaignRollUp {
+  campaign: {
+    id: string;
+    docNumber: string;
+    title: string;
+    startsOn: Date;
+    endsOn: Date;
+    issuerUnitId: string;
+    state: string;
+  };
+  tasks: { id: string; key: string; title: string; dueOn: Date }[];
+  scope: { code: string; name: string; path: string } | null;
+  units: RolledUnit[];
+}
+
+interface RollUpRow {
+  id: string;
+  code: string;
+  name: string;
+  path: string;
+  acknowledged: boolean;
+  registered: boolean;
+  childCode: string | null;
+  childName: string | null;
+  statuses: (Status | null)[];
+  details: ({ p: number | null; n: string | null; at: string; by: string; byName: string } | null)[] | null;
+}
+
 /**
- * The roll-up over the participants inside a unit's subtree (every participant when no unit is given).
- * The subtree is a prefix range on the materialised path.
+ * ONE query over the subtree: the participants inside the scope (a prefix range on the materialised
+ * path, optionally one emulation block), each with acknowledgement, registration, the child of the
+ * breakdown root it lies under, and the latest not-undone status of every task (index probe per
+ * (task, unit) on StatusReport(taskId, unitId, createdAt)).
+ */
+function rollUpQuery(
+  db: Queryable,
+  input: {
+    campaignId: string;
+    scopePath: string | null;
+    rootPath: string;
+    block: string | null;
+    details: boolean;
+  },
+): Promise<RollUpRow[]> {
+  const { campaignId, scopePath, rootPath, block, details } = input;
+  return db.$queryRaw<RollUpRow[]>`
+    WITH scope AS (
+      SELECT u.id, u.code, u.name, u.path
+      FROM "CampaignUnit" cu JOIN "Unit" u ON u.id = cu."unitId"
+      WHERE cu."campaignId" = ${campaignId}::uuid
+        AND (${scopePath}::text IS NULL OR u.path LIKE ${scopePath}::text || '%')
+        AND (${block}::text IS NULL OR ${block}::text = ANY(u."blockCodes"))
+    ),
+    latest AS (
+      SELECT s.id AS "unitId", t.position, t.id AS "taskId", l.status, l.percent, l.note, l."createdAt", l."officialId"
+      FROM scope s
+      CROSS JOIN "Task" t
+      LEFT JOIN LATERAL (
+        SELECT r.status::text AS status, r.percent, r.note, r."createdAt", r."officialId"
+        FROM "StatusReport" r
+        WHERE r."taskId" = t.id AND r."unitId" = s.id AND r."undoneAt" IS NULL
+        ORDER BY r."createdAt" DESC, r.id DESC
+        LIMIT 1
+      ) l ON true
+      WHERE t."campaignId" = ${campaignId}::uuid
+    )
+    SELECT s.id, s.code, s.name, s.path,
+      EXISTS (SELECT 1 FROM "Acknowledgement" a WHERE a."campaignId" = ${campaignId}::uuid AND a."unitId" = s.id)
+        AS acknowledged,
+      EXISTS (SELECT 1 FROM "Registration" g WHERE g."campaignId" = ${campaignId}::uuid AND g."unitId" = s.id)
+        AS registered,
+      c.code AS "childCode", c.name AS "childName",
+      COALESCE((SELECT array_agg(l.status ORDER BY l.position, l."taskId") FROM latest l WHERE l."unitId" = s.id),
+        '{}'::text[]) AS statuses,
+      CASE WHEN ${details}::boolean THEN (
+        SELECT json_agg(CASE WHEN l.status IS NULL THEN NULL ELSE json_build_object(
+          'p', l.percent, 'n', l.note, 'at', l."createdAt", 'by', o.code, 'byName', o.name) END
+          ORDER BY l.position, l."taskId")
+        FROM latest l LEFT JOIN "Official" o ON o.id = l."officialId" WHERE l."unitId" = s.id)
+      END AS details
+    FROM scope s
+    LEFT JOIN "Unit" c ON c.id = CASE
+      WHEN s.path LIKE ${rootPath}::text || '_%' THEN split_part(substr(s.path, length(${rootPath}::text) + 1), '/', 1)::uuid
+      ELSE s.id END`;
+}
+
+/** Campaign, scope and the one roll-up query; the math is left to domain/summary.ts. */
+export async function campaignRollUp(
+  db: Queryable,
+  campaignId: string,
+  scope: SummaryScope & { details?: boolean },
+): Promise<CampaignRollUp> {
+  if (!isUuid(campaignId)) throw notFound('campaign', campaignId);
+  const campaign = await db.campaign.findUnique({
+    where: { id: campaignId },
+    include: {
+      tasks: { orderBy: [{ position: 'asc' }, { id: 'asc' }] },
+      issuerUnit: { select: { path: true } },
+    },
+  });
+  if (!campaign) throw notFound('campaign', campaignId);
+  let unit: { code: string; name: string; path: string } | null = null;
+  if (scope.unitCode !== undefined) {
+    unit = await db.unit.findUnique({
+      where: { code: scope.unitCode },
+      select: { code: true, name: true, path: true },
+    });
+    if (!unit) throw notFound('unit', scope.unitCode);
+  }
+  const rows = await rollUpQuery(db, {
+    campaignId,
+    scopePath: unit?.path ?? null,
+    rootPath: unit?.path ?? campaign.issuerUnit.path,
+    block: scope.block ?? null,
+    details: scope.details ?? false,
+  });
+  return {
+    campaign: {
+      id: campaign.id,
+      docNumber: campaign.docNumber,
+      title: campaign.title,
+      startsOn: campaign.startsOn,
+      endsOn: campaign.endsOn,
+      issuerUnitId: campaign.issuerUnitId,
+      state: campaign.state,
+    },
+    tasks: campaign.tasks.map(({ id, key, title, dueOn }) => ({ id, key, title, dueOn })),
+    scope: unit,
+    units: rows.map((row) => ({
+      id: row.id,
+      code: row.code,
+      name: row.name,
+      path: row.path,
+      acknowledged: row.acknowledged,
+      registered: row.registered,
+      child: { code: row.childCode ?? row.code, name: row.childName ?? row.name },
+      statuses: row.statuses,
+      ...(row.details
+        ? {
+            details: row.details.map((detail) =>
+              detail
+                ? {
+                    percent: detail.p,
+                    note: detail.n,
+                    reportedAt: new Date(detail.at),
+                    reportedBy: detail.by,
+                    reportedByName: detail.byName,
+                  }
+                : null,
+            ),
+          }
+        : {}),
+    })),
+  };
+}
+
+/**
+ * The roll-up over the participants inside a unit's subtree (every participant when no unit is given),
+ * optionally one emulation block, with the per-child breakdown the chart and the drill-down use.
  */
 export async function campaignSummary(
   db: Queryable,
   campaignId: string,
-  options: { unitCode?: string | undefined; now: Date; timeZone: string },
+  options: SummaryScope & { now: Date; timeZone: string },
 ): Promise<CampaignSummary> {
-  const campaign = await findCampaign(db, campaignId);
-  let scope: { code: string; name: string; path: string } | null = null;
-  if (options.unitCode !== undefined) {
-    scope = await db.unit.findUnique({
-      where: { code: options.unitCode },
-      select: { code: true, name: true, path: true },
-    });
-    if (!scope) throw notFound('unit', options.unitCode);
-  }
-  const units = await db.unit.findMany({
-    where: {
-      campaignUnits: { some: { campaignId } },
-      ...(scope ? { path: { startsWith: scope.path } } : {}),
-    },
-    select: { id: true, code: true, name: true },
-  });
-  // Sequential on purpose: inside a transaction the queries share one connection.
-  const latest = await latestRows(db, campaignId);
-  const acks = await db.acknowledgement.findMany({ where: { campaignId }, select: { unitId: true } });
-  const regs = await db.registration.findMany({ where: { campaignId }, select: { unitId: true } });
-  const summary = summarise({
-    units,
-    tasks: campaign.tasks,
-    latest,
-    acknowledgedUnitIds: acks.map((row) => row.unitId),
-    registeredUnitIds: regs.map((row) => row.unitId),
-    now: options.now,
-    timeZone: options.timeZone,
-  });
+  const rolled = await campaignRollUp(db, campaignId, options);
+  return summaryFromRollUp(rolled, options);
+}
+
+export function summaryFromRollUp(
+  rolled: CampaignRollUp,
+  options: { block?: string | undefined; now: Date; timeZone: string },
+): CampaignSummary {
+  const input = { tasks: rolled.tasks, units: rolled.units, now: options.now, timeZone: options.timeZone };
   return {
-    campaign: { id: campaign.id, docNumber: campaign.docNumber, title: campaign.title },
-    scope: scope ? { code: scope.code, name: scope.name } : null,
-    ...summary,
+    campaign: {
+      id: rolled.campaign.id,
+      docNumber: rolled.campaign.docNumber,
+      title: rolled.campaign.title,
+    },
+    scope: rolled.scope ? { code: rolled.scope.code, name: rolled.scope.name } : null,
+    block: options.block ?? null,
+    ...rollUp(input),
+    children: breakdownByChild(input),
   };
 }
 

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startService, type ServiceProcess } from '../support/service.ts';
 import { Emulator, type BotMessage, type ChatUser } from '../support/telegram.ts';
+import { FaultyTelegram, type SentMedia } from '../support/telegram-proxy.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * The whole product path of seed 004 (Tam Đường, 6/2023) on real parts: the service as a child
@@ -11,6 +13,7 @@ const TOKEN = '200000001:E2E-spine';
 const DOC = '125/KH-UBND';
 
 let emulator: Emulator;
+let proxy: FaultyTelegram;
 let database: TestDatabase;
 let service: ServiceProcess;
 
@@ -26,17 +29,19 @@ async function linkedUser(officialCode: string, userId: number): Promise<ChatUse
 
 beforeAll(async () => {
   emulator = await Emulator.start();
+  proxy = await FaultyTelegram.start(emulator.url);
   database = await createTestDatabase();
   service = await startService({
     DATABASE_URL: database.url,
     TELEGRAM_BOT_TOKEN: TOKEN,
-    TELEGRAM_API_ROOT: emulator.url,
+    TELEGRAM_API_ROOT: proxy.url,
   });
 });
 
 afterAll(async () => {
   await service?.stop();
   if (process.env.E2E_DEBUG) process.stdout.write(service?.output() ?? '');
+  await proxy?.stop();
   await emulator?.stop();
   await database?.drop();
 });
@@ -210,6 +215,56 @@ describe('a campaign from launch to summary over Telegram', () => {
     const command = await leader.ask('/tonghop', hasText('TỔNG HỢP'));
     expect(command.text).toContain(DOC);
     expect((await member.ask('/tonghop')).text).toContain('chỉ dành cho lãnh đạo');
+  });
+
+  it('sends the chart picture with buttons: drill-down, late units only, the Excel file', async () => {
+    const mediaFor = (chat: number, method: string, after: number) =>
+      waitFor(`${method} to ${chat}`, () =>
+        Promise.resolve(
+          proxy.media.slice(after).find((m) => m.chatId === String(chat) && m.method === method),
+        ),
+      );
+    let seen = proxy.media.length;
+    await leader.ask('/tonghop', hasText('TỔNG HỢP'));
+    const chart: SentMedia = await mediaFor(leader.userId, 'sendPhoto', seen);
+    expect(chart.caption).toContain('Tiến độ theo đơn vị');
+    expect(chart.file.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(chart.file.readUInt32BE(16)).toBe(1080);
+    const labels = chart.buttons.map((button) => button.text);
+    expect(labels).toEqual(
+      expect.arrayContaining(['🔎 UBND xã Bình Lư', '⏰ Chỉ đơn vị chậm', '📥 Tệp Excel']),
+    );
+    const data = (label: string) => chart.buttons.find((button) => button.text === label)?.data ?? '';
+
+    seen = proxy.media.length;
+    let after = (await leader.drain(), leader.received.length);
+    await leader.pressData(1, data('🔎 UBND xã Bình Lư'));
+    const drilled = await leader.waitFor('the drilled summary', hasText('TỔNG HỢP'), { after });
+    expect(drilled.text).toContain('Phạm vi: UBND xã Bình Lư');
+    await mediaFor(leader.userId, 'sendPhoto', seen);
+
+    after = leader.received.length;
+    await leader.pressData(1, data('⏰ Chỉ đơn vị chậm'));
+    // Whether anything is late depends on today's date against 15/07/2026: either answer is a clear one.
+    const late = await leader.waitFor('late units', hasText('chậm'), { after });
+    expect(late.text).toMatch(/Đơn vị chậm — 125\/KH-UBND|Không có đơn vị nào chậm/);
+
+    seen = proxy.media.length;
+    await leader.pressData(1, data('📥 Tệp Excel'));
+    const excel = await mediaFor(leader.userId, 'sendDocument', seen);
+    expect(excel.filename).toMatch(/\.xlsx$/);
+    expect(excel.file.subarray(0, 2).toString('latin1')).toBe('PK');
+
+    // Someone else pressing a drill-down into a subtree they do not lead is refused, no data shown.
+    after = (await focal.drain(), focal.received.length);
+    await focal.pressData(1, data('🔎 UBND xã Bình Lư'));
+    expect((await focal.waitFor('a refusal', () => true, { after })).text).toContain('chỉ dành cho lãnh đạo');
+
+    const xlsx = await fetch(`${service.url}/api/campaigns/${campaignId}/export.xlsx`, {
+      headers: { authorization: `Bearer ${service.token}` },
+    });
+    expect(xlsx.status).toBe(200);
+    expect(xlsx.headers.get('content-type')).toContain('spreadsheetml');
   });
 
   it('lists tasks, explains itself and switches language', async () => {

@@ -1,6 +1,16 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { freePort } from './ports.ts';
 
+/** A picture or file the bot sent, as the proxy saw it. */
+export interface SentMedia {
+  method: string;
+  chatId: string;
+  caption: string;
+  filename: string;
+  file: Buffer;
+  buttons: { text: string; data: string }[];
+}
+
 /** A Bot API error as Telegram answers it. */
 export interface InjectedError {
   status: number;
@@ -16,6 +26,8 @@ export class FaultyTelegram {
   /** Every sendMessage the bot attempted, in order, with what it was answered. */
   readonly attempts: { chatId: string; status: number; at: number }[] = [];
   private readonly faults = new Map<string, InjectedError[]>();
+  /** Every sendPhoto/sendDocument (which the emulator lacks), answered here and recorded. */
+  readonly media: SentMedia[] = [];
 
   private readonly server: Server;
 
@@ -47,6 +59,37 @@ export class FaultyTelegram {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
+    const method = /\/(sendPhoto|sendDocument)$/.exec(request.url ?? '')?.[1];
+    if (method) {
+      const field = (name: string) =>
+        new RegExp(`name="${name}"\r\n\r\n([\\s\\S]*?)\r\n--`).exec(raw.toString('utf8'))?.[1];
+      const fileField = method === 'sendPhoto' ? 'photo' : 'document';
+      const start = raw.indexOf(Buffer.from('\r\n\r\n', 'latin1'), raw.indexOf(`name="${fileField}"`)) + 4;
+      const end = raw.indexOf(Buffer.from('\r\n--', 'latin1'), start);
+      const markup = field('reply_markup');
+      const chatId = field('chat_id') ?? '';
+      this.media.push({
+        method,
+        chatId,
+        caption: field('caption') ?? '',
+        filename: /filename="([^"]*)"/.exec(raw.toString('utf8'))?.[1] ?? '',
+        file: raw.subarray(start, end),
+        buttons: markup
+          ? (
+              JSON.parse(markup) as { inline_keyboard: { text: string; callback_data: string }[][] }
+            ).inline_keyboard
+              .flat()
+              .map((button) => ({ text: button.text, data: button.callback_data }))
+          : [],
+      });
+      return {
+        status: 200,
+        body: JSON.stringify({
+          ok: true,
+          result: { message_id: 900_000 + this.media.length, date: 0, chat: { id: Number(chatId) } },
+        }),
+      };
+    }
     if (request.url?.endsWith('/sendMessage')) {
       const { chat_id: chatId } = JSON.parse(raw.toString('utf8') || '{}') as { chat_id?: unknown };
       const fault = this.faults.get(String(chatId))?.shift();

@@ -1,11 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Telegram } from 'telegraf';
+import { Input, Telegram } from 'telegraf';
 import type { InlineKeyboardMarkup, Update } from 'telegraf/types';
 import type { InboundEvent } from '../../conversation/events.ts';
 import type { OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
 import { UpdatePoller } from '../polling.ts';
-import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
+import type {
+  Channel,
+  DeliveryFailure,
+  EventHandler,
+  OutboundFile,
+  WebhookOutcome,
+  WebhookRequest,
+} from '../channel.ts';
 
 export interface TelegramOptions {
   token: string;
@@ -89,6 +96,22 @@ export class TelegramChannel implements Channel {
     await this.api.sendMessage(chatId, message.text, {
       parse_mode: 'HTML',
       link_preview_options: { is_disabled: true },
+      ...keyboard(message),
+    });
+  }
+
+  async sendPhoto(chatId: string, file: OutboundFile, message: OutboundMessage): Promise<void> {
+    await this.api.sendPhoto(chatId, Input.fromBuffer(file.bytes, file.filename), {
+      caption: message.text.slice(0, 1024),
+      parse_mode: 'HTML',
+      ...keyboard(message),
+    });
+  }
+
+  async sendDocument(chatId: string, file: OutboundFile, message: OutboundMessage): Promise<void> {
+    await this.api.sendDocument(chatId, Input.fromBuffer(file.bytes, file.filename), {
+      caption: message.text.slice(0, 1024),
+      parse_mode: 'HTML',
       ...keyboard(message),
     });
   }

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Resvg } from '@resvg/resvg-js';
+import * as echarts from 'echarts';
+import type { ChildBreakdown } from '../domain/summary.ts';
+import { woffToSfnt } from './woff.ts';
+
+const FONT_FAMILY = 'Noto Sans';
+let fonts: Buffer[] | undefined;
+
+/**
+ * Noto Sans from @fontsource, loaded explicitly by path (no system fonts: the picture is the same on
+ * every machine). The package ships WOFF subsets (latin, latin-ext, vietnamese); resvg reads sfnt only.
+ */
+function fontBuffers(): Buffer[] {
+  if (fonts) return fonts;
+  const require = createRequire(import.meta.url);
+  fonts = ['latin', 'latin-ext', 'vietnamese'].flatMap((subset) =>
+    ['400', '700'].map((weight) =>
+      woffToSfnt(
+        readFileSync(
+          require.resolve(`@fontsource/noto-sans/files/noto-sans-${subset}-${weight}-normal.woff`),
+        ),
+      ),
+    ),
+  );
+  return fonts;
+}
+
+export interface ChartText {
+  title: string;
+  subtitle: string;
+  axis: string;
+  empty: string;
+  /** Legend names, in the order done, in progress, blocked, not started, no report. */
+  series: [string, string, string, string, string];
+}
+
+const COLORS = ['#2e9d4f', '#2f6fd6', '#f0a020', '#d64541', '#b8bec6'];
+const FIELDS = ['done', 'inProgress', 'blocked', 'notStarted', 'noReport'] as const;
+const WIDTH = 1080;
+
+const shorten = (name: string, max = 34): string => (name.length > max ? `${name.slice(0, max - 1)}…` : name);
+
+/**
+ * Stacked horizontal bars of the items' statuses per child unit, sized for a phone screen
+ * (1080 px wide, large type), rendered by echarts to SVG on the server and by resvg to PNG.
+ */
+export function renderSummaryChart(children: ChildBreakdown[], text: ChartText): Buffer {
+  const rows = [...children].reverse(); // echarts draws the first category at the bottom
+  const height = Math.max(480, 260 + rows.length * 64);
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
+  const font = { fontFamily: FONT_FAMILY };
+  chart.setOption({
+    animation: false,
+    backgroundColor: '#ffffff',
+    color: COLORS,
+    textStyle: font,
+    title: {
+      text: text.title,
+      subtext: rows.length === 0 ? `${text.subtitle}\n${text.empty}` : text.subtitle,
+      left: 24,
+      top: 16,
+      textStyle: { ...font, fontSize: 30, fontWeight: 'bold', color: '#1d2733' },
+      subtextStyle: { ...font, fontSize: 22, color: '#4a5563' },
+    },
+    legend: {
+      top: 112,
+      left: 24,
+      itemWidth: 26,
+      itemHeight: 18,
+      textStyle: { ...font, fontSize: 22, color: '#1d2733' },
+    },
+    grid: { left: 24, right: 48, top: 170, bottom: 56, containLabel: true },
+    xAxis: {
+      type: 'value',
+      minInterval: 1,
+      name: text.axis,
+      nameLocation: 'middle',
+      nameGap: 36,
+      nameTextStyle: { ...font, fontSize: 20, color: '#4a5563' },
+      axisLabel: { ...font, fontSize: 20, color: '#4a5563' },
+    },
+    yAxis: {
+      type: 'category',
+      data: rows.map((row) => shorten(row.name)),
+      axisLabel: { ...font, fontSize: 22, color: '#1d2733' },
+    },
+    series: FIELDS.map((field, index) => ({
+      type: 'bar',
+      name: text.series[index],
+      stack: 'items',
+      barWidth: 36,
+      label: {
+        show: true,
+        ...font,
+        fontSize: 18,
+        color: '#ffffff',
+        formatter: (params: { value: unknown }) => (Number(params.value) > 0 ? String(params.value) : ''),
+      },
+      data: rows.map((row) => row[field]),
+    })),
+  });
+  const svg = chart.renderToSVGString();
+  chart.dispose();
+  const resvg = new Resvg(svg, {
+    font: {
+      fontBuffers: fontBuffers(),
+      loadSystemFonts: false,
+      defaultFontFamily: FONT_FAMILY,
+      sansSerifFamily: FONT_FAMILY,
+      serifFamily: FONT_FAMILY,
+    },
+    fitTo: { mode: 'width', value: WIDTH },
+  } as ConstructorParameters<typeof Resvg>[1]);
+  return resvg.render().asPng();
+}

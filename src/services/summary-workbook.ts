@@ -1,0 +1,149 @@
+import ExcelJS from 'exceljs';
+import { DateTime } from 'luxon';
+import type { Status } from '../domain/status.ts';
+import { dueInstant, formatDate, isOverdue } from '../domain/time.ts';
+import type { CampaignRollUp } from './summaries.ts';
+
+/** A catalogue lookup in the asker's language, as plain text (no HTML): the workbook is not a chat. */
+export type PlainText = (key: string, vars?: Record<string, unknown>) => string;
+
+export interface ExemplarRow {
+  who: string;
+  what: string;
+  unitName: string;
+  reportedBy: string;
+  createdAt: Date;
+}
+
+export interface WorkbookInput {
+  rolled: CampaignRollUp;
+  /** The summary as the chat shows it, one line per row. */
+  summaryLines: string[];
+  exemplars: ExemplarRow[];
+  t: PlainText;
+  statusLabel: (status: Status | null) => string;
+  now: Date;
+  timeZone: string;
+}
+
+type Row = (string | number | null)[];
+
+function addTable(workbook: ExcelJS.Workbook, name: string, headers: string[], rows: Row[], empty: string) {
+  const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.addRow(headers).font = { bold: true };
+  if (rows.length === 0) sheet.addRow([empty]);
+  else for (const row of rows) sheet.addRow(row);
+  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
+  headers.forEach((header, index) => {
+    const longest = Math.max(header.length, ...rows.map((row) => String(row[index] ?? '').length));
+    sheet.getColumn(index + 1).width = Math.min(Math.max(longest + 2, 8), 60);
+  });
+  return sheet;
+}
+
+/**
+ * One workbook a supervisor can attach to a paper report: the summary as the text (with the period),
+ * every unit × task, the late items, and the exemplars. Dates as dd/MM/yyyy (HH:mm) in the time zone.
+ */
+export async function buildSummaryWorkbook(input: WorkbookInput): Promise<Buffer> {
+  const { rolled, t, timeZone, now } = input;
+  const stamp = (date: Date) => DateTime.fromJSDate(date, { zone: timeZone }).toFormat('dd/MM/yyyy HH:mm');
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'thidua-bot';
+  workbook.created = now;
+
+  const summary = workbook.addWorksheet(t('workbook.summarySheet'));
+  const period = t('workbook.period', {
+    from: formatDate(rolled.campaign.startsOn),
+    to: formatDate(rolled.campaign.endsOn),
+  });
+  const [first = '', ...rest] = input.summaryLines;
+  for (const line of [first, period, ...rest]) summary.addRow([line]);
+  summary.getRow(1).font = { bold: true, size: 13 };
+  summary.getColumn(1).width = Math.min(
+    Math.max(...input.summaryLines.map((line) => line.length), period.length, 20) + 2,
+    120,
+  );
+
+  const detail: Row[] = [];
+  const late: Row[] = [];
+  for (const unit of rolled.units) {
+    rolled.tasks.forEach((task, index) => {
+      const status = unit.statuses[index] ?? null;
+      const info = unit.details?.[index] ?? null;
+      if (status !== null) {
+        detail.push([
+          unit.code,
+          unit.name,
+          task.key,
+          task.title,
+          formatDate(task.dueOn),
+          input.statusLabel(status),
+          info?.percent ?? null,
+          info?.note ?? '',
+          info ? stamp(info.reportedAt) : '',
+          info ? `${info.reportedByName} (${info.reportedBy})` : '',
+        ]);
+      }
+      if (status !== 'done' && isOverdue(task.dueOn, now, timeZone)) {
+        const days =
+          Math.floor((now.getTime() - dueInstant(task.dueOn, timeZone).getTime()) / 86_400_000) + 1;
+        late.push([
+          unit.code,
+          unit.name,
+          task.key,
+          task.title,
+          formatDate(task.dueOn),
+          input.statusLabel(status),
+          days,
+        ]);
+      }
+    });
+  }
+  const h = (key: string) => t(`workbook.${key}`);
+  addTable(
+    workbook,
+    h('detailSheet'),
+    [
+      'unitCode',
+      'unitName',
+      'taskKey',
+      'taskTitle',
+      'due',
+      'status',
+      'percent',
+      'note',
+      'reportedAt',
+      'reportedBy',
+    ].map(h),
+    detail,
+    h('noReports'),
+  );
+  addTable(
+    workbook,
+    h('lateSheet'),
+    ['unitCode', 'unitName', 'taskKey', 'taskTitle', 'due', 'status', 'daysLate'].map(h),
+    late,
+    h('noLate'),
+  );
+  addTable(
+    workbook,
+    h('exemplarSheet'),
+    ['who', 'what', 'unitName', 'reporter', 'at'].map(h),
+    input.exemplars.map((row) => [row.who, row.what, row.unitName, row.reportedBy, stamp(row.createdAt)]),
+    h('noExemplars'),
+  );
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+/** Chat text to workbook text: tags dropped, the escapes undone. */
+export function plainLines(html: string): string[] {
+  return html
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .split('\n');
+}
