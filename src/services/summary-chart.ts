@@ -1,28 +1,22 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as echarts from 'echarts';
 import type { ChildBreakdown } from '../domain/summary.ts';
-import { woffToSfnt } from './woff.ts';
 
 const FONT_FAMILY = 'Noto Sans';
-let fonts: Buffer[] | undefined;
+let fonts: string[] | undefined;
 
 /**
- * Noto Sans from @fontsource, loaded explicitly by path (no system fonts: the picture is the same on
- * every machine). The package ships WOFF subsets (latin, latin-ext, vietnamese); resvg reads sfnt only.
+ * Noto Sans (full TTFs from @expo-google-fonts/noto-sans: every Vietnamese glyph in one file), loaded
+ * explicitly by path; no system fonts, so the picture is the same on every machine. resvg-js for Node
+ * takes font files by path (its `fontBuffers` option exists only in the wasm build).
  */
-function fontBuffers(): Buffer[] {
+function fontFiles(): string[] {
   if (fonts) return fonts;
-  const require = createRequire(import.meta.url);
-  fonts = ['latin', 'latin-ext', 'vietnamese'].flatMap((subset) =>
-    ['400', '700'].map((weight) =>
-      woffToSfnt(
-        readFileSync(
-          require.resolve(`@fontsource/noto-sans/files/noto-sans-${subset}-${weight}-normal.woff`),
-        ),
-      ),
-    ),
+  const packageJson = createRequire(import.meta.url).resolve('@expo-google-fonts/noto-sans/package.json');
+  fonts = ['400Regular/NotoSans_400Regular.ttf', '700Bold/NotoSans_700Bold.ttf'].map((file) =>
+    path.join(path.dirname(packageJson), file),
   );
   return fonts;
 }
@@ -105,13 +99,13 @@ export function renderSummaryChart(children: ChildBreakdown[], text: ChartText):
   chart.dispose();
   const resvg = new Resvg(svg, {
     font: {
-      fontBuffers: fontBuffers(),
+      fontFiles: fontFiles(),
       loadSystemFonts: false,
       defaultFontFamily: FONT_FAMILY,
       sansSerifFamily: FONT_FAMILY,
       serifFamily: FONT_FAMILY,
     },
     fitTo: { mode: 'width', value: WIDTH },
-  } as ConstructorParameters<typeof Resvg>[1]);
+  });
   return resvg.render().asPng();
 }
