@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { safeEqual } from '../secrets.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Channel } from '../channels/channel.ts';
@@ -102,12 +102,6 @@ const jobRunBody = z
   .strictObject({ at: z.iso.datetime({ offset: true }).optional(), dryRun: z.boolean().optional() })
   .optional();
 const YEAR_MS = 366 * 24 * 3600_000;
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 /** The admin API of PRODUCT.md. Handlers validate with zod and call services; errors are mapped in server.ts. */
 export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void {

@@ -1,17 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { safeEqual } from '../secrets.ts';
 
 export const QUEUES_BOARD_PATH = '/admin/queues';
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** The admin token, as a bearer token (scripts) or as the password of HTTP Basic auth (browsers). */
 export function givenToken(header: string | undefined): string {
@@ -43,7 +37,7 @@ export function registerQueuesBoard(
   });
   void app.register(async (scope) => {
     scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (sameSecret(givenToken(request.headers.authorization), token)) return;
+      if (safeEqual(givenToken(request.headers.authorization), token)) return;
       await reply
         .code(401)
         .header('www-authenticate', 'Basic realm="thidua queues", charset="UTF-8"')

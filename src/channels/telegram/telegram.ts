@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Input, Telegram } from 'telegraf';
 import type { InlineKeyboardMarkup, Update } from 'telegraf/types';
 import type { InboundEvent } from '../../conversation/events.ts';
 import type { OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
 import { UpdatePoller } from '../polling.ts';
+import { secretHeaderWebhook } from '../webhook.ts';
 import type {
   Channel,
   DeliveryFailure,
@@ -62,12 +62,6 @@ function keyboard(message: OutboundMessage): { reply_markup: InlineKeyboardMarku
       ),
     },
   };
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** Telegram through telegraf's API client. Adapters translate; they decide nothing. */
@@ -182,16 +176,10 @@ export class TelegramChannel implements Channel {
     await this.poller?.stop();
   }
 
-  async handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
-    const header = request.headers[SECRET_HEADER];
-    const secret = this.options.webhookSecret;
-    if (!secret || typeof header !== 'string' || !safeEqual(header, secret)) return { status: 401 };
-    try {
-      await this.process(request.body, handler);
-      return { status: 200 };
-    } catch (error) {
-      return { status: 500, error };
-    }
+  handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
+    return secretHeaderWebhook(request, SECRET_HEADER, this.options.webhookSecret, (body) =>
+      this.process(body, handler),
+    );
   }
 
   /** Handles one update; throws when it could not be recorded, so the platform (or our poller) retries. */

@@ -4,7 +4,8 @@ import type { OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
 import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
 import { networkError, ZaloNetworkError, zaloHttp } from './http.ts';
-import { numberedParts, safeEqual } from './text.ts';
+import { secretHeaderWebhook } from '../webhook.ts';
+import { numberedParts } from './text.ts';
 import { UpdatePoller } from '../polling.ts';
 
 /**
@@ -205,16 +206,10 @@ export class ZaloBotChannel implements Channel {
     await this.poller?.stop();
   }
 
-  async handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
-    const header = request.headers[SECRET_HEADER];
-    const secret = this.options.webhookSecret;
-    if (!secret || typeof header !== 'string' || !safeEqual(header, secret)) return { status: 401 };
-    try {
-      await this.process(request.body, handler);
-      return { status: 200 };
-    } catch (error) {
-      return { status: 500, error };
-    }
+  handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
+    return secretHeaderWebhook(request, SECRET_HEADER, this.options.webhookSecret, (body) =>
+      this.process(body, handler),
+    );
   }
 
   private async process(update: unknown, handler: EventHandler): Promise<void> {

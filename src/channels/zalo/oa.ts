@@ -6,7 +6,8 @@ import type { Logger } from '../../logger.ts';
 import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
 import { networkError, ZaloNetworkError, zaloHttp } from './http.ts';
 import { OaTokenStore, OaTokenUnavailable, type OaTokenOptions } from './oa-tokens.ts';
-import { numberedParts, oaSignature, plainText, safeEqual } from './text.ts';
+import { safeEqual } from '../../secrets.ts';
+import { numberedParts, oaSignature, plainText } from './text.ts';
 
 /**
  * Zalo Official Account API v3: customer-service messages with quick-reply buttons, a signed webhook,

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { splitText } from '../../domain/intents.ts';
 import type { Choice, OutboundMessage } from '../../domain/message.ts';
 
@@ -29,12 +29,6 @@ export function numberedParts(message: OutboundMessage, limit: number, choices?:
   const text = plainText(message.text);
   const full = list.length > 0 ? `${text}\n\n${list.join('\n')}` : text;
   return splitText(full, limit).filter((part) => part.length > 0);
-}
-
-export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** Zalo OA webhook signature: `mac=` + hex SHA-256 of app id + raw body + timestamp + OA secret key. */
