@@ -95,6 +95,27 @@ export interface RollUpInput {
   timeZone: string;
 }
 
+interface StatusCounts {
+  done: number;
+  inProgress: number;
+  blocked: number;
+  notStarted: number;
+  noReport: number;
+  overdue: number;
+}
+
+/** Counts one (unit, task) item; true when it is past due and not done. */
+function tally(counts: StatusCounts, status: Status | null, pastDue: boolean): boolean {
+  if (status === null) counts.noReport += 1;
+  else if (status === 'done') counts.done += 1;
+  else if (status === 'in_progress') counts.inProgress += 1;
+  else if (status === 'blocked') counts.blocked += 1;
+  else counts.notStarted += 1;
+  if (!pastDue || status === 'done') return false;
+  counts.overdue += 1;
+  return true;
+}
+
 /** The roll-up over rows as the summary query returns them (one per unit, statuses aligned with tasks). */
 export function rollUp(input: RollUpInput): Summary {
   const pastDue = input.tasks.map((task) => isOverdue(task.dueOn, input.now, input.timeZone));
@@ -117,20 +138,9 @@ export function rollUp(input: RollUpInput): Summary {
     let anyReport = false;
     let isLate = false;
     for (let i = 0; i < counts.length; i += 1) {
-      const c = counts[i] as (typeof counts)[number];
       const status = unit.statuses[i] ?? null;
-      if (status === null) c.noReport += 1;
-      else {
-        anyReport = true;
-        if (status === 'done') c.done += 1;
-        else if (status === 'in_progress') c.inProgress += 1;
-        else if (status === 'blocked') c.blocked += 1;
-        else c.notStarted += 1;
-      }
-      if (pastDue[i] && status !== 'done') {
-        c.overdue += 1;
-        isLate = true;
-      }
+      if (status !== null) anyReport = true;
+      if (tally(counts[i] as (typeof counts)[number], status, pastDue[i] ?? false)) isLate = true;
     }
     if (anyReport) reported += 1;
     else unreported.push({ code: unit.code, name: unit.name });
@@ -195,16 +205,7 @@ export function breakdownByChild(input: {
     group.units += 1;
     let isLate = false;
     input.tasks.forEach((_task, i) => {
-      const status = unit.statuses[i] ?? null;
-      if (status === null) group.noReport += 1;
-      else if (status === 'done') group.done += 1;
-      else if (status === 'in_progress') group.inProgress += 1;
-      else if (status === 'blocked') group.blocked += 1;
-      else group.notStarted += 1;
-      if (pastDue[i] && status !== 'done') {
-        group.overdue += 1;
-        isLate = true;
-      }
+      if (tally(group, unit.statuses[i] ?? null, pastDue[i] ?? false)) isLate = true;
     });
     if (isLate) group.lateUnits += 1;
     groups.set(unit.child.code, group);
