@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { OUTBOX_CHANNEL } from '../services/outbox.ts';
@@ -9,6 +10,8 @@ export interface RelayOptions {
   db: Db;
   databaseUrl: string;
   queues: Map<string, Queue<DeliveryJob>>;
+  /** The queues' Redis: when given, a Redis that lost its data is noticed at once (not after the lease). */
+  redis?: Redis;
   logger: Logger;
   /** A row handed to Redis this long ago and still pending is handed over again (Redis may have lost it). */
   leaseMs?: number;
@@ -80,20 +83,44 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Redis keeps nothing on disk: after a restart or a flush every queued job is gone, and waiting out
+   * the lease would hold the pending rows back for a minute. A marker key per queue tells: when it is
+   * missing, Redis has forgotten the queue (or this is its first use), so every pending row of that
+   * channel is handed over again now. Rows whose job still exists are enqueued once (the job id).
+   */
+  private async forgetLeasesIfRedisForgot(): Promise<void> {
+    const redis = this.options.redis;
+    if (!redis) return;
+    for (const [channel, queue] of this.options.queues) {
+      const marker = queue.toKey('outbox-relay');
+      if ((await redis.exists(marker)) === 1) continue;
+      const released = await this.options.db.outboxMessage.updateMany({
+        where: { channel, state: 'pending', enqueuedAt: { not: null } },
+        data: { enqueuedAt: null },
+      });
+      // Set only once the rows are released, so a failure here is retried by the next sweep.
+      await redis.set(marker, '1');
+      if (released.count > 0)
+        this.options.logger.warn({ channel, rows: released.count }, 'Redis lost the queue; re-enqueuing');
+    }
+  }
+
   /** Hands one batch over; returns how many rows it claimed. */
   async sweep(): Promise<number> {
+    await this.forgetLeasesIfRedisForgot();
     const leaseSeconds = (this.options.leaseMs ?? 60_000) / 1000;
     const channels = [...this.options.queues.keys()];
-    const rows = await this.options.db.$queryRaw<{ id: string; channel: string }[]>`
-      UPDATE "OutboxMessage" SET "enqueuedAt" = now()
-      WHERE id IN (
-        SELECT id FROM "OutboxMessage"
+    const rows = await this.options.db.$queryRaw<{ id: string; channel: string; again: boolean }[]>`
+      WITH claimed AS (
+        SELECT id, "enqueuedAt" IS NOT NULL AS again FROM "OutboxMessage"
         WHERE state = 'pending' AND channel = ANY(${channels})
           AND ("enqueuedAt" IS NULL OR "enqueuedAt" < now() - make_interval(secs => ${leaseSeconds}))
         ORDER BY "createdAt"
         LIMIT ${this.options.batchSize ?? 500}
         FOR UPDATE SKIP LOCKED)
-      RETURNING id, channel`;
+      UPDATE "OutboxMessage" o SET "enqueuedAt" = now() FROM claimed WHERE o.id = claimed.id
+      RETURNING o.id, o.channel, claimed.again`;
     const byChannel = new Map<string, typeof rows>();
     for (const row of rows) byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row]);
     for (const [channel, group] of byChannel) {
@@ -102,6 +129,10 @@ export class OutboxRelay {
       try {
         await queue.addBulk(
           group.map((row) => ({ name: 'send', data: { outboxId: row.id }, opts: { jobId: row.id } })),
+        );
+        await this.retryFailedJobs(
+          queue,
+          group.filter((row) => row.again).map((row) => row.id),
         );
       } catch (error) {
         // Give the rows back so the next sweep tries again instead of waiting out the lease.
@@ -113,6 +144,20 @@ export class OutboxRelay {
       }
     }
     return rows.length;
+  }
+
+  /**
+   * A row still pending whose job has failed for good (its attempts spent while PostgreSQL was down, or
+   * stalled twice) would never be sent: adding the same job id again is a no-op while the failed job is
+   * kept. Such jobs are retried with their attempts reset.
+   */
+  private async retryFailedJobs(queue: Queue<DeliveryJob>, ids: string[]): Promise<void> {
+    for (const id of ids) {
+      if ((await queue.getJobState(id)) !== 'failed') continue;
+      const job = await queue.getJob(id);
+      await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      this.options.logger.warn({ outboxId: id }, 'outbox row pending but its job had failed; retrying');
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Channel, OutboundFile } from '../channels/channel.ts';
@@ -9,6 +10,32 @@ import { QUOTA_ERROR_PREFIX } from '../services/delivery-health.ts';
 import { messageFromPayload, writeOutbox } from '../services/outbox.ts';
 import type { Metrics } from '../metrics.ts';
 import { deliveryQueueName, type DeliveryJob } from './queues.ts';
+
+/**
+ * The bot's sends over the last second, across every worker, as Telegram counts them: BullMQ's limiter
+ * counts fixed windows opened by the first job, which lets a full window's sends at the end of one and
+ * as many at the start of the next through within a second, and Telegram answers 429 (pausing the whole
+ * queue). A sorted set of send times (Redis' clock) admits a send only while fewer than the limit went
+ * out in the window; otherwise it answers how many ms until one leaves it. The window is a little longer
+ * than a second because sends reach the platform a few ms after they are admitted, unevenly.
+ */
+const SEND_WINDOW_MS = 1030;
+const SEND_WINDOW_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now + 1)
+`;
+
+/** Sends in flight at once per worker process (and so the most a crashed worker can leave half-done). */
+export const DELIVERY_CONCURRENCY = 8;
 
 export interface DeliveryWorkerOptions {
   channel: Channel;
@@ -22,11 +49,17 @@ export interface DeliveryWorkerOptions {
   fallbackChannels?: readonly string[];
   /** Makes an attachment's bytes from its reference, at send time. */
   attachments?: (ref: AttachmentRef) => Promise<OutboundFile>;
+  /**
+   * A signed public link to an attachment and the line that offers it in text (present with PUBLIC_URL),
+   * for channels that cannot upload: a picture by link, a workbook as a link in the text.
+   */
+  attachmentLink?: (ref: AttachmentRef) => { url: string; line: string };
 }
 
 /**
- * Sends outbox rows through one channel within its limits: the queue's limiter holds the whole bot
- * to its rate across every worker process, a Redis key per chat spaces sends to one chat, and a 429
+ * Sends outbox rows through one channel within its limits: a window of the last second's sends in Redis
+ * holds the whole bot to its rate across every worker process (the queue's limiter keeps the fetching
+ * near it), a Redis key per chat spaces sends to one chat, and a 429
  * pauses the queue for retry_after. The row is the truth: a row already sent is never sent again.
  */
 export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<DeliveryJob> {
@@ -64,6 +97,22 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
+      const botWait = Number(
+        await connection.eval(
+          SEND_WINDOW_SCRIPT,
+          1,
+          `${options.prefix}:sendwindow:${channel.name}`,
+          channel.limits.perSecond,
+          SEND_WINDOW_MS,
+          randomUUID(),
+        ),
+      );
+      if (botWait > 0) {
+        // Not sent: the chat's gap starts with the send that will happen, not with this refusal.
+        await connection.del(gateKey);
+        await job.moveToDelayed(Date.now() + botWait, token);
+        throw new DelayedError();
+      }
       let message = messageFromPayload(row.payload);
       const attachment = message.attachment;
       const sendMedia =
@@ -72,12 +121,18 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
             ? channel.sendPhoto?.bind(channel)
             : channel.sendDocument?.bind(channel)
           : undefined;
-      if (attachment && !sendMedia) {
-        // The channel cannot carry it: the text, with the attachment's fallback line, goes instead.
+      const link = attachment && !sendMedia ? options.attachmentLink?.(attachment.ref) : undefined;
+      const sendLink =
+        link && attachment?.kind === 'photo' ? channel.sendPhotoLink?.bind(channel) : undefined;
+      if (attachment && !sendMedia && !sendLink) {
+        // The channel cannot carry it: the text goes with a link to it, or with the fallback line.
         const { attachment: _dropped, ...rest } = message;
-        message = { ...rest, text: [message.text, attachment.fallback].filter(Boolean).join('\n') };
+        message = {
+          ...rest,
+          text: [message.text, link?.line ?? attachment.fallback].filter(Boolean).join('\n'),
+        };
       }
-      const parts = sendMedia ? [message.text] : splitText(message.text, channel.maxTextLength);
+      const parts = sendMedia || sendLink ? [message.text] : splitText(message.text, channel.maxTextLength);
       // One part per run: a long message's parts keep the per-chat gap like separate messages.
       const index = Math.min(row.partsSent, parts.length - 1);
       const last = index === parts.length - 1;
@@ -85,6 +140,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
         if (sendMedia && attachment && options.attachments) {
           const file = await options.attachments(attachment.ref);
           await sendMedia(row.chatId, file, message);
+        } else if (sendLink && link) {
+          await sendLink(row.chatId, link.url, message);
         } else {
           await channel.send(row.chatId, {
             text: parts[index] ?? '',
@@ -172,7 +229,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
     {
       connection,
       prefix: options.prefix,
-      concurrency: options.concurrency ?? 8,
+      concurrency: options.concurrency ?? DELIVERY_CONCURRENCY,
+      // A crashed worker's jobs come back once their 30 s locks lapse; checking every 5 s (not 30) hands
+      // them out within about 35 s instead of up to a minute and a half. The lock alone decides a stall.
+      stalledInterval: 5_000,
       limiter: { max: channel.limits.perSecond, duration: 1000 },
     },
   );

@@ -14,10 +14,14 @@ export interface ServiceProcess {
   child: ChildProcess;
 }
 
-/** Starts the real service (`src/main.ts`) as a child process, as an operator would, and waits for /readyz. */
+/**
+ * Starts the real service (`src/main.ts`) as a child process, as an operator would, and waits for /readyz,
+ * or for `ready` instead (roles without HTTP: worker, scheduler).
+ */
 export async function startService(
   env: Record<string, string>,
   args: string[] = [],
+  { ready }: { ready?: () => Promise<boolean> } = {},
 ): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const token = env.ADMIN_API_TOKEN ?? `test-${randomBytes(8).toString('hex')}`;
@@ -57,6 +61,7 @@ export async function startService(
       'the service to become ready',
       async () => {
         if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${output}`);
+        if (ready) return (await ready()) ? true : undefined;
         const response = await fetch(`${url}/readyz`).catch(() => undefined);
         return response?.ok ? true : undefined;
       },
