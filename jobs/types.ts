@@ -1,13 +1,13 @@
 import type { Db } from '../src/db/client.ts';
 import type { CalendarData } from '../src/domain/calendar.ts';
 import type { Logger } from '../src/logger.ts';
-import type { ChaseRenderer } from '../src/services/ports.ts';
+import type { ChaseRenderer, DigestRenderer } from '../src/services/ports.ts';
 import type { SweepMessage } from '../src/services/reminders.ts';
 
 /** What every job gets: the database, the renderer, the time zone; the relay where this process has one. */
 export interface JobContext {
   db: Db;
-  render: ChaseRenderer;
+  render: ChaseRenderer & DigestRenderer;
   timeZone: string;
   calendarData?: CalendarData | undefined;
   relay?: { sweep(): Promise<number> } | undefined;

@@ -11,6 +11,7 @@ import { makeAttachment } from './conversation/attachments.ts';
 import { Dialogue } from './conversation/dialogue.ts';
 import { Renderer } from './conversation/render.ts';
 import { createDb, type Db } from './db/client.ts';
+import { fileLinks } from './file-links.ts';
 import { applyMigrations, ensureDatabase } from './db/migrate.ts';
 import { createDeliveryQueue, type DeliveryJob } from './delivery/queues.ts';
 import { refreshGauges } from './delivery/gauges.ts';
@@ -24,7 +25,7 @@ import { createMetrics } from './metrics.ts';
 import { createRedis } from './redis.ts';
 import { alertAdmins } from './services/alerts.ts';
 import { systemClock, type Clock, type Random } from './services/ports.ts';
-import { RedisThrottle } from './throttle.ts';
+import { linkGuard, RedisThrottle } from './throttle.ts';
 import { createJobsApi } from '../jobs/api.ts';
 import { createJobs } from '../jobs/index.ts';
 import { JobScheduler, createJobsQueue, startJobsWorker } from '../jobs/scheduler.ts';
@@ -75,6 +76,19 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     stoppers.push(() => redis.quit());
     const metrics = createMetrics();
     const render = new Renderer(createTranslator(), config.timeZone);
+    const makeFile = (ref: Parameters<typeof makeAttachment>[1]) =>
+      makeAttachment({ db, render, timeZone: config.timeZone }, ref);
+    // Zalo fetches pictures from a URL and takes no files: with a public address, attachments get
+    // signed links (the web role serves them, any worker signs them with the same secret).
+    const filesSecret = config.publicUrl ? config.filesUrlSecret : undefined;
+    const linkTo = config.publicUrl && filesSecret ? fileLinks(config.publicUrl, filesSecret) : undefined;
+    const attachmentLink = linkTo
+      ? (ref: Parameters<typeof makeAttachment>[1]) => {
+          const url = linkTo(ref, clock.now());
+          const key = ref.type === 'chart' ? 'summary.chartLink' : 'summary.xlsxLink';
+          return { url, line: render.text(ref.locale, key, { url }).text };
+        }
+      : undefined;
 
     let telegramApiRoot = config.telegram?.apiRoot;
     if (config.demo && runs('web')) {
@@ -93,6 +107,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           apiRoot: telegramApiRoot,
           mode: config.telegram.mode,
           webhookSecret: config.telegram.webhookSecret,
+          maxPerSecond: config.telegram.maxPerSecond,
           publicUrl: config.publicUrl,
           logger: logger.child({ channel: 'telegram' }),
         }),
@@ -132,7 +147,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       render,
       timeZone: config.timeZone,
       logger: logger.child({ component: 'jobs' }),
-      relay: new OutboxRelay({ db, databaseUrl: config.databaseUrl, queues, logger }),
+      relay: new OutboxRelay({ db, databaseUrl: config.databaseUrl, queues, redis, logger }),
     };
     const jobsQueue = createJobsQueue(redis, config.queuePrefix);
     stoppers.push(() => jobsQueue.close());
@@ -147,11 +162,12 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           logger,
           metrics,
           fallbackChannels: channels.map((other) => other.name),
-          attachments: (ref) => makeAttachment({ db, render, timeZone: config.timeZone }, ref),
+          attachments: makeFile,
+          ...(attachmentLink ? { attachmentLink } : {}),
         }),
       );
       stoppers.push(() => Promise.all(workers.map((worker) => worker.close())));
-      const relay = new OutboxRelay({ db, databaseUrl: config.databaseUrl, queues, logger });
+      const relay = new OutboxRelay({ db, databaseUrl: config.databaseUrl, queues, redis, logger });
       await relay.start();
       stoppers.push(() => relay.stop());
       const jobsWorker = startJobsWorker({
@@ -178,6 +194,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         db,
         render,
         throttle: new RedisThrottle(redis, config.queuePrefix),
+        linkGuard: linkGuard(redis, config.queuePrefix),
         clock,
         timeZone: config.timeZone,
         logger,
@@ -205,7 +222,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         timeZone: config.timeZone,
         channels,
         jobs: createJobsApi(jobs, jobContext),
-        attachments: (ref) => makeAttachment({ db, render, timeZone: config.timeZone }, ref),
+        attachments: makeFile,
+        files: filesSecret ? { secret: filesSecret, clock, attachments: makeFile } : undefined,
         boardQueues: [...queues.values(), jobsQueue],
         demo:
           config.demo && config.telegram && telegramApiRoot

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 
 /** Roles a process can run; `all` runs every one of them in one process. */
@@ -24,6 +25,7 @@ const schema = z
     HOST: z.string().min(1).default('0.0.0.0'),
     PUBLIC_URL: optionalString.pipe(urlString.optional()),
     ADMIN_API_TOKEN: optionalString,
+    FILES_URL_SECRET: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
     TZ_DEFAULT: z
       .string()
       .default('Asia/Ho_Chi_Minh')
@@ -38,6 +40,8 @@ const schema = z
     TELEGRAM_BOT_TOKEN: optionalString,
     TELEGRAM_API_ROOT: urlString.default('https://api.telegram.org'),
     TELEGRAM_MODE: z.enum(['webhook', 'polling']).optional(),
+    // Telegram's free bulk rate; above it the bot pays per message (allow_paid_broadcast, up to 1,000/s).
+    TELEGRAM_MAX_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(30),
     TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
       z
         .string()
@@ -118,6 +122,11 @@ export interface Config {
   host: string;
   publicUrl: string | undefined;
   adminApiToken: string | undefined;
+  /**
+   * Signs the public links of chart pictures and workbooks (/files/…) for channels that fetch media by URL
+   * (Zalo); undefined when there is neither FILES_URL_SECRET nor an admin token to derive it from.
+   */
+  filesUrlSecret: string | undefined;
   timeZone: string;
   demo: boolean;
   role: Role;
@@ -128,6 +137,8 @@ export interface Config {
         apiRoot: string;
         mode: 'webhook' | 'polling';
         webhookSecret: string | undefined;
+        /** Messages per second for the whole bot; above 30 they are sent as paid broadcasts. */
+        maxPerSecond: number;
       }
     | undefined;
   demoTelegramPort: number;
@@ -175,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   }
   const demo = !e.TELEGRAM_BOT_TOKEN && !e.ZALO_BOT_TOKEN && !e.ZALO_OA_APP_ID;
   const telegramToken = e.TELEGRAM_BOT_TOKEN ?? (demo ? DEMO_TELEGRAM_TOKEN : undefined);
+  const adminApiToken = e.ADMIN_API_TOKEN ?? (demo ? DEMO_ADMIN_TOKEN : undefined);
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -182,7 +194,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     port: e.PORT,
     host: e.HOST,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
-    adminApiToken: e.ADMIN_API_TOKEN ?? (demo ? DEMO_ADMIN_TOKEN : undefined),
+    adminApiToken,
+    // Derived, not the admin token itself: a leaked file link must say nothing about the admin token.
+    filesUrlSecret:
+      e.FILES_URL_SECRET ??
+      (adminApiToken
+        ? createHmac('sha256', adminApiToken).update('thidua:files-url').digest('hex')
+        : undefined),
     timeZone: e.TZ_DEFAULT,
     demo,
     role: (roleArg as Role | undefined) ?? e.ROLE ?? 'all',
@@ -193,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
           apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
           mode: demo ? 'polling' : (e.TELEGRAM_MODE ?? (e.PUBLIC_URL ? 'webhook' : 'polling')),
           webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+          maxPerSecond: e.TELEGRAM_MAX_PER_SECOND,
         }
       : undefined,
     demoTelegramPort: e.DEMO_TELEGRAM_PORT,

@@ -39,6 +39,11 @@ export interface Channel {
   sendPhoto?(chatId: string, file: OutboundFile, message: OutboundMessage): Promise<void>;
   /** A file with `message.text` as its caption; absent: the worker sends text. */
   sendDocument?(chatId: string, file: OutboundFile, message: OutboundMessage): Promise<void>;
+  /**
+   * A picture the platform fetches itself from a public link of ours (Zalo takes no uploads), with
+   * `message.text` as its caption; used where there is no sendPhoto and links can be made (PUBLIC_URL).
+   */
+  sendPhotoLink?(chatId: string, url: string, message: OutboundMessage): Promise<void>;
   classify(error: unknown): DeliveryFailure;
   /** Starts receiving: polling, or registering the webhook. */
   start(handler: EventHandler): Promise<void>;

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/client.ts';
 import type { AttachmentRef } from '../domain/message.ts';
+import { exemplarRows, type ExemplarScope } from '../services/exemplars.ts';
 import { renderSummaryChart } from '../services/summary-chart.ts';
 import { buildSummaryWorkbook, plainLines, type ExemplarRow } from '../services/summary-workbook.ts';
 import { campaignRollUp, summaryFromRollUp } from '../services/summaries.ts';
@@ -16,8 +17,8 @@ export interface AttachmentDeps {
   db: Queryable;
   render: Renderer;
   timeZone: string;
-  /** The exemplars of a campaign for the workbook (absent: none). */
-  exemplars?: (campaignId: string) => Promise<ExemplarRow[]>;
+  /** The exemplars of a scope for the workbook (absent: those recorded in the database). */
+  exemplars?: (campaignId: string, scope: ExemplarScope) => Promise<ExemplarRow[]>;
 }
 
 const slug = (value: string) =>
@@ -57,7 +58,11 @@ export async function summaryWorkbook(
     details: true,
   });
   const summary = summaryFromRollUp(rolled, { block: ref.block, now, timeZone: deps.timeZone });
-  const exemplars = (await deps.exemplars?.(ref.campaignId)) ?? [];
+  const scope = { unitCode: ref.unitCode, block: ref.block };
+  const exemplars = await (deps.exemplars ?? ((id, within) => exemplarRows(deps.db, id, within)))(
+    ref.campaignId,
+    scope,
+  );
   const bytes = await buildSummaryWorkbook({
     rolled,
     summaryLines: plainLines(deps.render.summary(ref.locale, summary, now, exemplars.length).text),

@@ -1,7 +1,13 @@
 import type { Db, Tx } from '../db/client.ts';
 import type { Official, Unit } from '../generated/prisma/client.ts';
 import { matchChoiceReply } from '../domain/choice-reply.ts';
-import { parseSummaryRequest } from '../domain/intents.ts';
+import { compactUuid, expandUuid } from '../domain/compact-id.ts';
+import {
+  parseExemplarRequest,
+  parseSummaryArgs,
+  parseSummaryRequest,
+  type SummaryRequest,
+} from '../domain/intents.ts';
 import { normaliseLinkCode } from '../domain/link-code.ts';
 import type { Choice, OutboundMessage } from '../domain/message.ts';
 import { foldVietnamese, parseStatusReply } from '../domain/reply-parser.ts';
@@ -10,6 +16,7 @@ import { isLocale } from '../i18n.ts';
 import type { Logger } from '../logger.ts';
 import { sendMissedLaunches } from '../services/campaigns.ts';
 import { isUuid } from '../services/errors.ts';
+import { countExemplars } from '../services/exemplars.ts';
 import { redeemLinkCode } from '../services/officials.ts';
 import { offeredChoices, writeOutbox } from '../services/outbox.ts';
 import type { Clock, Throttle } from '../services/ports.ts';
@@ -23,7 +30,8 @@ import {
 import { lateItems } from '../domain/summary.ts';
 import { isWithin } from '../domain/unit-tree.ts';
 import { campaignRollUp, campaignSummary, summaryFromRollUp } from '../services/summaries.ts';
-import type { HandleResult, InboundEvent } from './events.ts';
+import { storableEvent, type HandleResult, type InboundEvent } from './events.ts';
+import { ExemplarDialogue } from './exemplar-dialogue.ts';
 import type { Renderer } from './render.ts';
 
 /** Commands in Vietnamese and English, mapped to one intent each. */
@@ -39,11 +47,20 @@ const COMMANDS: Record<string, string> = {
   lang: 'lang',
   huongdan: 'help',
   help: 'help',
+  diemhinh: 'exemplar',
+  exemplar: 'exemplar',
+  huy: 'cancel',
+  cancel: 'cancel',
 };
+
+/** The buttons of a block summary (its campaign, unit and block in the data): b + s/d/l/x. */
+const BLOCK_ACTIONS = new Set(['bs', 'bd', 'bl', 'bx']);
 
 /** How long a "which task?" question stays answerable. */
 const PENDING_TTL_MS = 30 * 60_000;
 const THROTTLE_MINUTES = 15;
+/** The key under which `linkGuard` counts wrong link codes from every chat together. */
+const ALL_CHATS_LINK_KEY = 'link:all-chats';
 
 type Member = Official & { unit: Unit };
 
@@ -62,6 +79,11 @@ export interface DialogueDeps {
   db: Db;
   render: Renderer;
   throttle: Throttle;
+  /**
+   * Wrong link codes counted across all chats: a guess spread over many chats (one try each) slips past
+   * the per-chat throttle. Over its limit, every chat's code waits (told so, not checked) until the window ends.
+   */
+  linkGuard?: Throttle;
   clock: Clock;
   timeZone: string;
   logger: Logger;
@@ -78,11 +100,16 @@ export interface DialogueDeps {
  * and a failed one leaves nothing behind for the platform's retry to trip over.
  */
 export class Dialogue {
-  constructor(private readonly deps: DialogueDeps) {}
+  private readonly exemplars: ExemplarDialogue;
 
-  async handle(event: InboundEvent): Promise<HandleResult> {
+  constructor(private readonly deps: DialogueDeps) {
+    this.exemplars = new ExemplarDialogue(deps.render);
+  }
+
+  async handle(received: InboundEvent): Promise<HandleResult> {
+    const event = storableEvent(received);
     const throttleKey = `link:${event.channel}:${event.chatId}`;
-    const throttled = this.isLinkAttempt(event) ? await this.deps.throttle.isBlocked(throttleKey) : false;
+    const linkWait = this.isLinkAttempt(event) ? await this.linkWait(throttleKey) : null;
     let failedLink = false;
     const result = await this.deps.db.$transaction(
       async (tx): Promise<HandleResult> => {
@@ -111,10 +138,8 @@ export class Dialogue {
           now: this.deps.clock.now(),
           replies: [],
         };
-        if (throttled) {
-          turn.replies.push(
-            this.deps.render.text(turn.locale, 'link.throttled', { minutes: THROTTLE_MINUTES }),
-          );
+        if (linkWait) {
+          turn.replies.push(this.deps.render.text(turn.locale, linkWait, { minutes: THROTTLE_MINUTES }));
         } else {
           failedLink = await this.dispatch(turn);
         }
@@ -133,8 +158,18 @@ export class Dialogue {
       },
       { timeout: 15_000, maxWait: 10_000 },
     );
-    if (failedLink) await this.deps.throttle.fail(throttleKey);
+    if (failedLink) {
+      await this.deps.throttle.fail(throttleKey);
+      await this.deps.linkGuard?.fail(ALL_CHATS_LINK_KEY);
+    }
     return result;
+  }
+
+  /** Why a link code must wait unchecked (the message to show), or null when it may be checked. */
+  private async linkWait(throttleKey: string): Promise<'link.throttled' | 'link.paused' | null> {
+    if (await this.deps.throttle.isBlocked(throttleKey)) return 'link.throttled';
+    if (await this.deps.linkGuard?.isBlocked(ALL_CHATS_LINK_KEY)) return 'link.paused';
+    return null;
   }
 
   private isLinkAttempt(event: InboundEvent): boolean {
@@ -149,7 +184,16 @@ export class Dialogue {
       const intent = COMMANDS[event.command.toLowerCase()];
       if (intent === 'start') return this.start(turn, event.args);
       if (!turn.member) return this.unlinked(turn);
+      // Another command leaves an unfinished exemplar report behind (and says so), then runs as usual.
+      if (intent !== 'exemplar' && intent !== 'cancel' && (await this.exemplars.abandon(turn)))
+        this.reply(turn, 'exemplar.abandoned');
       switch (intent) {
+        case 'exemplar':
+          await this.exemplars.start(turn, event.args);
+          return false;
+        case 'cancel':
+          await this.exemplars.cancel(turn);
+          return false;
         case 'report':
           await this.askReport(turn);
           return false;
@@ -157,7 +201,7 @@ export class Dialogue {
           await this.listTasks(turn);
           return false;
         case 'summary':
-          await this.summary(turn, event.args.trim() === '' ? null : foldVietnamese(event.args));
+          await this.summary(turn, parseSummaryArgs(event.args));
           return false;
         case 'lang':
           this.reply(turn, 'lang.choose', {}, [
@@ -179,15 +223,31 @@ export class Dialogue {
       this.reply(turn, 'unsupported');
       return false;
     }
+    if (event.kind === 'photo') {
+      if (!turn.member) return this.unlinked(turn);
+      await this.exemplars.photo(turn, event.ref, event.caption);
+      return false;
+    }
     if (event.kind === 'text') {
       if (!turn.member) {
         return normaliseLinkCode(event.text) !== null ? this.start(turn, event.text) : this.unlinked(turn);
+      }
+      // An exemplar report asking "who?" or "what?" takes the words as they come; at its other questions
+      // a number still answers the choices offered.
+      const draft = await this.exemplars.draft(turn);
+      if (draft && this.exemplars.waitsForWords(draft)) {
+        await this.exemplars.answer(turn, draft, event.text);
+        return false;
       }
       if (
         this.deps.numberedChoiceChannels?.has(event.channel) &&
         (await this.numberedChoice(turn, event.text))
       )
         return false;
+      if (draft) {
+        await this.exemplars.answer(turn, draft, event.text);
+        return false;
+      }
       await this.text(turn, event.text);
       return false;
     }
@@ -279,7 +339,12 @@ export class Dialogue {
   private async text(turn: Turn, text: string): Promise<void> {
     const summaryRequest = parseSummaryRequest(text);
     if (summaryRequest) {
-      await this.summary(turn, summaryRequest.docQuery);
+      await this.summary(turn, summaryRequest);
+      return;
+    }
+    const exemplarRequest = parseExemplarRequest(text);
+    if (exemplarRequest) {
+      await this.exemplars.start(turn, exemplarRequest.rest);
       return;
     }
     const member = turn.member;
@@ -387,6 +452,10 @@ export class Dialogue {
       this.reply(turn, 'lang.set');
       return;
     }
+    if (BLOCK_ACTIONS.has(kind)) {
+      await this.blockAction(turn, data);
+      return;
+    }
     if (!uuid) {
       this.reply(turn, 'stale');
       return;
@@ -429,6 +498,12 @@ export class Dialogue {
         await this.answerPending(turn, id, Number(extra));
         return;
       }
+      case 'exc':
+      case 'exs':
+      case 'exu': {
+        await this.exemplars.choice(turn, kind, id, extra);
+        return;
+      }
       case 'sum': {
         await this.summaryOf(turn, id);
         return;
@@ -449,7 +524,7 @@ export class Dialogue {
       where: { id: pendingId, channelAccountId: turn.accountId ?? undefined },
     });
     const payload = pending?.payload as (PendingReport & { taskIds: string[] }) | undefined;
-    const taskId = payload?.taskIds[index];
+    const taskId = payload?.taskIds?.[index];
     if (!pending || !payload || !taskId || pending.expiresAt.getTime() < turn.now.getTime()) {
       this.reply(turn, 'report.expired');
       return;
@@ -462,7 +537,8 @@ export class Dialogue {
     return member.role === 'leader' || member.role === 'admin';
   }
 
-  private async summary(turn: Turn, docQuery: string | null): Promise<void> {
+  private async summary(turn: Turn, request: SummaryRequest): Promise<void> {
+    const { docQuery, block } = request;
     const member = turn.member;
     if (!member) return;
     if (!this.isSupervisor(member)) {
@@ -473,7 +549,7 @@ export class Dialogue {
       const campaigns = await turn.tx.campaign.findMany({ select: { id: true, docNumber: true } });
       const found = campaigns.find((campaign) => foldVietnamese(campaign.docNumber) === docQuery);
       if (!found) this.reply(turn, 'summary.unknownCampaign', { doc: docQuery });
-      else await this.summaryOf(turn, found.id);
+      else await this.summaryOf(turn, found.id, undefined, block);
       return;
     }
     const running = await turn.tx.campaign.findMany({
@@ -489,45 +565,139 @@ export class Dialogue {
     });
     const only = running[0];
     if (!only) this.reply(turn, 'summary.noCampaign');
-    else if (running.length === 1) await this.summaryOf(turn, only.id);
+    else if (running.length === 1) await this.summaryOf(turn, only.id, undefined, block);
     else {
+      // The block asked for comes along with the choice (when it fits in a button's 64 bytes).
+      const choiceData = (id: string) => {
+        const withBlock = `bs:${compactUuid(id) ?? id}:-:${block ?? ''}`;
+        return block !== undefined && Buffer.byteLength(withBlock) <= 64 ? withBlock : `sum:${id}`;
+      };
       this.reply(
         turn,
         'summary.choose',
         {},
-        running.map((campaign) => [{ label: campaign.docNumber, data: `sum:${campaign.id}` }]),
+        running.map((campaign) => [{ label: campaign.docNumber, data: choiceData(campaign.id) }]),
       );
     }
   }
 
-  /** An admin of the issuing unit sees the whole campaign; everyone else their own unit's subtree. */
-  private async summaryOf(turn: Turn, campaignId: string, unitCode?: string): Promise<void> {
+  /**
+   * An admin of the issuing unit sees the whole campaign; everyone else their own unit's subtree. With a
+   * block, only the units of that emulation block within that scope.
+   */
+  private async summaryOf(turn: Turn, campaignId: string, unitCode?: string, block?: string): Promise<void> {
     const scope = await this.summaryScope(turn, campaignId, unitCode);
     if (!scope) return;
-    const summary = await campaignSummary(turn.tx, campaignId, {
+    const found = block === undefined ? undefined : await this.resolveBlock(turn, campaignId, scope, block);
+    if (found === null) return;
+    const rolled = await campaignSummary(turn.tx, campaignId, {
       unitCode: scope.unitCode,
+      block: found?.code,
       now: turn.now,
       timeZone: this.deps.timeZone,
     });
-    turn.replies.push(this.deps.render.summary(turn.locale, summary, turn.now));
+    const summary = found ? { ...rolled, blockName: found.name } : rolled;
+    const exemplars = await countExemplars(turn.tx, campaignId, {
+      unitCode: scope.unitCode,
+      block: found?.code,
+    });
     turn.replies.push(
-      this.deps.render.summaryChart(turn.locale, summary, {
-        campaign: campaignId,
+      ...this.deps.render.summaryWithChart(turn.locale, summary, {
+        now: turn.now,
         unit: unitCode ?? '-',
-        attachment: {
-          kind: 'photo',
-          ref: this.ref(turn, 'chart', campaignId, scope.unitCode),
-          fallback: this.deps.render.text(turn.locale, 'summary.chartUnavailable').text,
-        },
+        chartUnitCode: scope.unitCode,
+        exemplars,
       }),
     );
   }
 
-  private ref(turn: Turn, type: 'chart' | 'xlsx', campaignId: string, unitCode: string | undefined) {
+  /**
+   * The emulation block a supervisor named, among the blocks of the campaign's participants in their
+   * scope, matched without case or diacritics. Null (after a clear answer listing the blocks they may
+   * see, and no data) when there is no such block. Its friendlier name says what kind of units it holds
+   * when they are all of one kind.
+   */
+  private async resolveBlock(
+    turn: Turn,
+    campaignId: string,
+    scope: { unitCode: string | undefined },
+    asked: string,
+  ): Promise<{ code: string; name: string } | null> {
+    const scopeUnit = scope.unitCode
+      ? await turn.tx.unit.findUnique({ where: { code: scope.unitCode }, select: { path: true } })
+      : null;
+    const rows = await turn.tx.$queryRaw<{ code: string; kinds: (string | null)[] }[]>`
+      SELECT b.code, array_agg(DISTINCT u.kind) AS kinds
+      FROM "CampaignUnit" cu
+      JOIN "Unit" u ON u.id = cu."unitId"
+      CROSS JOIN LATERAL unnest(u."blockCodes") AS b(code)
+      WHERE cu."campaignId" = ${campaignId}::uuid
+        AND (${scopeUnit?.path ?? null}::text IS NULL OR u.path LIKE ${scopeUnit?.path ?? null}::text || '%')
+      GROUP BY b.code
+      ORDER BY b.code`;
+    const wanted = foldVietnamese(asked);
+    const match = wanted === '' ? undefined : rows.find((row) => foldVietnamese(row.code) === wanted);
+    if (match) {
+      const [kind, ...others] = match.kinds;
+      const kindName = kind && others.length === 0 ? this.deps.render.unitKind(turn.locale, kind) : null;
+      if (!kindName) return { code: match.code, name: match.code };
+      const named = this.deps.render.text(turn.locale, 'summary.blockKind', {
+        block: match.code,
+        kind: kindName,
+      });
+      return { code: match.code, name: named.text };
+    }
+    const campaign = await turn.tx.campaign.findUniqueOrThrow({
+      where: { id: campaignId },
+      select: { docNumber: true },
+    });
+    const lines: string[] = [];
+    if (wanted !== '')
+      lines.push(
+        this.deps.render.text(turn.locale, 'summary.unknownBlock', {
+          // What was typed comes folded (no diacritics, lower case); codes are written in capitals.
+          block: asked.toUpperCase(),
+          docNumber: campaign.docNumber,
+        }).text,
+      );
+    const blocks = rows.map((row) => row.code);
+    lines.push(
+      blocks.length > 0
+        ? this.deps.render.text(turn.locale, 'summary.blockList', {
+            blocks: blocks.join(', '),
+            example: blocks[0],
+          }).text
+        : this.deps.render.text(turn.locale, 'summary.noBlocks', { docNumber: campaign.docNumber }).text,
+    );
+    turn.replies.push({ text: lines.join('\n') });
+    return null;
+  }
+
+  /** A button of a block summary: `b<action>:<compact campaign id>:<unit or ->:<block>`. */
+  private async blockAction(turn: Turn, data: string): Promise<void> {
+    const [kind = '', compact = '', unit = '', block = ''] = data.split(':');
+    const campaignId = expandUuid(compact);
+    if (!campaignId) {
+      this.reply(turn, 'stale');
+      return;
+    }
+    const unitCode = unit === '-' || unit === '' ? undefined : unit;
+    if (kind === 'bs') await this.summaryOf(turn, campaignId, undefined, block);
+    else if (kind === 'bd') {
+      if (unitCode === undefined) this.reply(turn, 'stale');
+      else await this.summaryOf(turn, campaignId, unitCode, block);
+    } else {
+      const action = kind === 'bl' ? 'sl' : 'sx';
+      await this.summaryAction(turn, action, campaignId, unitCode, block === '' ? undefined : block);
+    }
+  }
+
+  private ref(turn: Turn, type: 'xlsx', campaignId: string, unitCode: string | undefined, block?: string) {
     return {
       type,
       campaignId,
       ...(unitCode ? { unitCode } : {}),
+      ...(block ? { block } : {}),
       locale: turn.locale,
       at: turn.now.toISOString(),
     };
@@ -557,6 +727,18 @@ export class Dialogue {
       return null;
     }
     const whole = member.role === 'admin' && member.unitId === campaign.issuerUnitId;
+    // A campaign that neither comes from the asker's unit nor reaches into their subtree is none of
+    // their business (its id in a crafted button, or its number typed): not even its title is shown.
+    const concerned =
+      whole ||
+      member.unitId === campaign.issuerUnitId ||
+      (await turn.tx.campaignUnit.count({
+        where: { campaignId, unit: { path: { startsWith: member.unit.path } } },
+      })) > 0;
+    if (!concerned) {
+      this.reply(turn, 'summary.outOfScope');
+      return null;
+    }
     if (unitCode === undefined) return { unitCode: whole ? undefined : member.unit.code };
     const unit = await turn.tx.unit.findUnique({ where: { code: unitCode }, select: { path: true } });
     if (!unit || (!whole && !isWithin(unit.path, member.unit.path))) {
@@ -567,7 +749,13 @@ export class Dialogue {
   }
 
   /** The buttons under a summary chart: drill into a child unit, only the late units, the workbook. */
-  private async summaryAction(turn: Turn, kind: string, campaignId: string, unitCode: string | undefined) {
+  private async summaryAction(
+    turn: Turn,
+    kind: string,
+    campaignId: string,
+    unitCode: string | undefined,
+    block?: string,
+  ) {
     if (kind === 'sd') {
       if (unitCode === undefined) this.reply(turn, 'stale');
       else await this.summaryOf(turn, campaignId, unitCode);
@@ -583,14 +771,14 @@ export class Dialogue {
       turn.replies.push(
         this.deps.render.xlsxMessage(turn.locale, campaign.docNumber, {
           kind: 'document',
-          ref: this.ref(turn, 'xlsx', campaignId, scope.unitCode),
+          ref: this.ref(turn, 'xlsx', campaignId, scope.unitCode, block),
           fallback: this.deps.render.text(turn.locale, 'summary.xlsxUnavailable').text,
         }),
       );
       return;
     }
-    const rolled = await campaignRollUp(turn.tx, campaignId, { unitCode: scope.unitCode });
-    const summary = summaryFromRollUp(rolled, { now: turn.now, timeZone: this.deps.timeZone });
+    const rolled = await campaignRollUp(turn.tx, campaignId, { unitCode: scope.unitCode, block });
+    const summary = summaryFromRollUp(rolled, { block, now: turn.now, timeZone: this.deps.timeZone });
     const late = lateItems(rolled.tasks, rolled.units, turn.now, this.deps.timeZone);
     turn.replies.push(this.deps.render.lateUnits(turn.locale, summary, late));
   }

@@ -8,7 +8,15 @@ export type InboundEvent = {
   | { kind: 'command'; command: string; args: string }
   | { kind: 'text'; text: string }
   | { kind: 'choice'; data: string }
-  /** Something the bot cannot read (a sticker, a picture, a voice message): `what` names it, for logs. */
+  /**
+   * A picture: `ref` is the platform's own reference to it (Telegram's file_id, Zalo's image URL), kept as
+   * is; `caption` is the text sent with it, if any.
+   */
+  | { kind: 'photo'; ref: string; caption?: string }
+  /**
+   * Something the bot cannot read (a sticker, a voice message, a picture without a usable reference):
+   * `what` names it, for logs.
+   */
   | { kind: 'unsupported'; what: string }
 );
 
@@ -17,4 +25,21 @@ export interface HandleResult {
   fresh: boolean;
   /** A short notice for the button that was pressed (Telegram shows it as a toast). */
   notice?: string | undefined;
+}
+
+/** A UTF-16 half without its other half: no character at all. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * PostgreSQL cannot store U+0000 in text or jsonb, nor a lone UTF-16 surrogate in jsonb, and a platform
+ * may still deliver them in a text, a caption or button data: the update's transaction would fail on
+ * every redelivery. Neither carries meaning in a chat, so NUL is dropped and a lone surrogate becomes
+ * U+FFFD (as a UTF-8 decoder shows it) before anything reads the event.
+ */
+export function storableEvent(event: InboundEvent): InboundEvent {
+  const cleaned: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event))
+    cleaned[key] =
+      typeof value === 'string' ? value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd') : value;
+  return cleaned as InboundEvent;
 }

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { compactUuid } from '../domain/compact-id.ts';
 import type { Attachment, Choice, OutboundMessage } from '../domain/message.ts';
 import { STATUSES, statusCode, type Status } from '../domain/status.ts';
 import { formatDate, isOverdue } from '../domain/time.ts';
@@ -11,16 +12,21 @@ import type {
   EscalationNews,
   NewsRenderer,
   ReminderNews,
+  DigestRenderer,
   RoundDigestNews,
   RoundNews,
+  WeeklyDigestNews,
 } from '../services/ports.ts';
 import type { UnitTask } from '../services/reports.ts';
 import type { ChartText } from '../services/summary-chart.ts';
 import type { CampaignSummary } from '../services/summaries.ts';
 import { plainLines } from '../services/summary-workbook.ts';
 
+/** Lines of per-child figures under a summary; beyond them the rest is only counted. */
+const CHILD_LINES = 15;
+
 /** Every message text the bot sends is assembled here, from the catalogues in locales/. */
-export class Renderer implements NewsRenderer, ChaseRenderer {
+export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
   constructor(
     private readonly t: Translate,
     private readonly timeZone: string,
@@ -54,6 +60,13 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
 
   text(locale: string, key: string, vars?: Record<string, unknown>, choices?: Choice[][]): OutboundMessage {
     return { text: this.t(locale, key, vars), ...(choices ? { choices } : {}) };
+  }
+
+  /** What a kind of unit is called ("commune" → "xã, phường, thị trấn"); null for a kind we have no words for. */
+  unitKind(locale: string, kind: string): string | null {
+    const key = `unitKinds.${kind}`;
+    const name = this.t(locale, key);
+    return name === key || /[.:]/.test(kind) ? null : name;
   }
 
   statusLabel(locale: string, status: Status | null): string {
@@ -144,14 +157,15 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
     const lines = [
       t('summary.header', { docNumber: summary.campaign.docNumber, title: summary.campaign.title }),
       t('summary.scope', { scope: summary.scope?.name ?? t('summary.scopeAll') }),
-      ...(summary.block ? [t('summary.block', { block: summary.block })] : []),
+      ...(summary.block ? [t('summary.block', { block: summary.blockName ?? summary.block })] : []),
       t('summary.asOf', {
         time: DateTime.fromJSDate(now, { zone: this.timeZone }).toFormat('HH:mm dd/MM/yyyy'),
       }),
       '',
       t('summary.units', summary.units),
     ];
-    if (exemplars !== undefined) lines.push(t('summary.exemplars', { count: exemplars }));
+    // Exemplars reported in the scope: shown only when there are some, as raw material for commendation.
+    if (exemplars !== undefined && exemplars > 0) lines.push(t('summary.exemplars', { count: exemplars }));
     if (summary.tasks.length > 0) {
       lines.push('', t('summary.tasks'));
       summary.tasks.forEach((task, index) =>
@@ -165,6 +179,7 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
         ),
       );
     }
+    lines.push(...this.childLines(locale, summary));
     lines.push('');
     if (summary.unreportedUnits.length > 0) {
       lines.push(
@@ -182,6 +197,40 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
     return { text: lines.join('\n') };
   }
 
+  /**
+   * One line per direct child of the scope (items reported of all items, overdue items), the late ones
+   * first; a 100-commune district stays readable: the rest is counted, the chart and workbook have them.
+   */
+  private childLines(locale: string, summary: CampaignSummary): string[] {
+    const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
+    const children = summary.children
+      .filter((child) => child.code !== summary.scope?.code)
+      .sort(
+        (a, b) =>
+          b.lateUnits - a.lateUnits ||
+          b.overdue - a.overdue ||
+          a.name.localeCompare(b.name, 'vi') ||
+          a.code.localeCompare(b.code),
+      );
+    if (children.length === 0) return [];
+    const lines = ['', t('summary.children')];
+    for (const child of children.slice(0, CHILD_LINES)) {
+      const items = child.done + child.inProgress + child.blocked + child.notStarted + child.noReport;
+      const late =
+        child.overdue > 0
+          ? `${t('summary.childLate', { count: child.overdue })}${
+              child.units > 1
+                ? t('summary.childLateUnits', { count: child.lateUnits, units: child.units })
+                : ''
+            }`
+          : '';
+      lines.push(t('summary.child', { name: child.name, reported: items - child.noReport, items, late }));
+    }
+    if (children.length > CHILD_LINES)
+      lines.push(t('summary.childrenMore', { count: children.length - CHILD_LINES }));
+    return lines;
+  }
+
   /** Catalogue text without markup and unescaped: for the workbook and the chart picture. */
   plain(locale: string): (key: string, vars?: Record<string, unknown>) => string {
     return (key, vars) => plainLines(this.t(locale, key, vars)).join('\n');
@@ -193,7 +242,10 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
     return {
       title: t('chart.title', { docNumber: summary.campaign.docNumber }),
       subtitle: t('chart.subtitle', {
-        scope: summary.scope?.name ?? t('summary.scopeAll'),
+        scope: [
+          summary.scope?.name ?? t('summary.scopeAll'),
+          ...(summary.block ? [t('summary.block', { block: summary.blockName ?? summary.block })] : []),
+        ].join(' · '),
         time: DateTime.fromJSDate(now, { zone: this.timeZone }).toFormat('HH:mm dd/MM/yyyy'),
       }),
       axis: t('chart.axis'),
@@ -218,6 +270,11 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
     input: { campaign: string; unit: string; attachment: Attachment },
   ): OutboundMessage {
     const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
+    // A block summary's buttons keep the block; the campaign id is compacted so that it still fits 64 bytes.
+    const data = (action: 'd' | 'l' | 'x', unit: string) =>
+      summary.block
+        ? `b${action}:${compactUuid(input.campaign) ?? input.campaign}:${unit}:${summary.block}`
+        : `s${action}:${input.campaign}:${unit}`;
     const drill = summary.children
       .filter((child) => child.code !== summary.scope?.code)
       .slice(0, 8)
@@ -225,13 +282,13 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
         label: t('buttons.drill', {
           name: child.name.length > 30 ? `${child.name.slice(0, 29)}…` : child.name,
         }),
-        data: `sd:${input.campaign}:${child.code}`,
+        data: data('d', child.code),
       }));
     const rows: Choice[][] = [];
     for (let i = 0; i < drill.length; i += 2) rows.push(drill.slice(i, i + 2));
     rows.push([
-      { label: t('buttons.lateOnly'), data: `sl:${input.campaign}:${input.unit}` },
-      { label: t('buttons.excel'), data: `sx:${input.campaign}:${input.unit}` },
+      { label: t('buttons.lateOnly'), data: data('l', input.unit) },
+      { label: t('buttons.excel'), data: data('x', input.unit) },
     ]);
     const fits = (choice: Choice) => Buffer.byteLength(choice.data) <= 64;
     return {
@@ -239,6 +296,52 @@ export class Renderer implements NewsRenderer, ChaseRenderer {
       choices: rows.map((row) => row.filter(fits)).filter((row) => row.length > 0),
       attachment: input.attachment,
     };
+  }
+
+  /**
+   * The /tonghop answer: the summary text, then the chart picture with its buttons. The picture is made at
+   * send time for `chartUnitCode` (undefined: every participant) as of `now`; `unit` names the scope in the
+   * buttons' data ("-" for the asker's default scope, which is what a later press re-checks).
+   */
+  summaryWithChart(
+    locale: string,
+    summary: CampaignSummary,
+    input: { now: Date; unit: string; chartUnitCode: string | undefined; exemplars?: number },
+  ): OutboundMessage[] {
+    return [
+      this.summary(locale, summary, input.now, input.exemplars),
+      this.summaryChart(locale, summary, {
+        campaign: summary.campaign.id,
+        unit: input.unit,
+        attachment: {
+          kind: 'photo',
+          ref: {
+            type: 'chart',
+            campaignId: summary.campaign.id,
+            ...(input.chartUnitCode ? { unitCode: input.chartUnitCode } : {}),
+            ...(summary.block ? { block: summary.block } : {}),
+            locale,
+            at: input.now.toISOString(),
+          },
+          fallback: this.t(locale, 'summary.chartUnavailable'),
+        },
+      }),
+    ];
+  }
+
+  /** The weekly digest: the summary and chart of the recipient's default scope, under the week's heading. */
+  weeklyDigest(locale: string, summary: CampaignSummary, week: WeeklyDigestNews): OutboundMessage[] {
+    const [text, ...rest] = this.summaryWithChart(locale, summary, {
+      now: week.now,
+      unit: '-',
+      chartUnitCode: summary.scope?.code,
+      ...(week.exemplars !== undefined ? { exemplars: week.exemplars } : {}),
+    });
+    const heading = this.t(locale, 'summary.digestHeader', {
+      from: DateTime.fromJSDate(week.monday, { zone: 'utc' }).toFormat('dd/MM'),
+      to: DateTime.fromJSDate(week.sunday, { zone: 'utc' }).toFormat('dd/MM/yyyy'),
+    });
+    return text ? [{ ...text, text: `${heading}\n${text.text}` }, ...rest] : rest;
   }
 
   /** Only the late units, each with its late tasks. */

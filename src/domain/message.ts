@@ -41,3 +41,17 @@ export interface AttachmentRef {
   /** The instant the request was made: the picture shows the data as of then. */
   at: string;
 }
+
+/**
+ * Text and labels carry the small HTML subset <b>, <i>, <code> with &lt; &gt; &amp; escapes (Telegram's
+ * HTML mode). Where a platform shows text as typed (Zalo; Telegram's button labels), the tags go and the
+ * escapes are read back.
+ */
+export function plainText(html: string): string {
+  return html
+    .replace(/<\/?(?:b|i|code)>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+}

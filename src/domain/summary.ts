@@ -56,8 +56,12 @@ export interface Summary {
   unreportedUnits: UnitRef[];
 }
 
+// One collator each, made once: localeCompare with a locale builds a collator per call, which made
+// sorting the late units of a 10,000-unit campaign cost more than counting them.
+const vietnamese = new Intl.Collator('vi');
+const plain = new Intl.Collator();
 const byName = (a: UnitRef, b: UnitRef): number =>
-  a.name.localeCompare(b.name, 'vi') || a.code.localeCompare(b.code);
+  vietnamese.compare(a.name, b.name) || plain.compare(a.code, b.code);
 
 /** Rolls the latest status of every (unit, task) up into the counts supervisors read. */
 export function summarise(input: SummaryInput): Summary {

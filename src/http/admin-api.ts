@@ -5,6 +5,7 @@ import type { Channel } from '../channels/channel.ts';
 import type { Db } from '../db/client.ts';
 import { policySchema, reportScheduleSchema } from '../domain/policy.ts';
 import { isValidIsoDate } from '../domain/time.ts';
+import { DIGEST_TIME } from '../domain/weekly-digest.ts';
 import { closeCampaign, closingSummary } from '../services/collection.ts';
 import {
   createCampaign,
@@ -13,8 +14,9 @@ import {
   listCampaigns,
   updateCampaign,
 } from '../services/campaigns.ts';
-import { issueLinkCode, upsertOfficial } from '../services/officials.ts';
+import { getOfficial, issueLinkCode, upsertOfficial } from '../services/officials.ts';
 import { DomainError } from '../services/errors.ts';
+import { listExemplars } from '../services/exemplars.ts';
 import type { ChaseRenderer, Clock, NewsRenderer, Random } from '../services/ports.ts';
 import { campaignSummary, latestReports } from '../services/summaries.ts';
 import { upsertUnit } from '../services/units.ts';
@@ -74,6 +76,13 @@ const officialBody = z.strictObject({
     .string()
     .regex(/^[a-z_]{2,32}$/, 'a channel name such as telegram or zalo')
     .nullish(),
+  digest: z
+    .strictObject({
+      weekday: z.number().int().min(1, '1 (Monday) to 7 (Sunday)').max(7, '1 (Monday) to 7 (Sunday)'),
+      time: z.string().regex(DIGEST_TIME, 'a time as HH:mm'),
+    })
+    .nullable()
+    .optional(),
 });
 
 const taskBody = z.strictObject({
@@ -97,6 +106,7 @@ const campaignFields = {
 const campaignBody = z.strictObject({ docNumber: text(100), issuerUnitCode: code, ...campaignFields });
 const campaignPatch = z.strictObject(campaignFields).partial();
 const summaryQuery = z.object({ unit: code.optional(), block: code.optional() });
+const exemplarsQuery = z.object({ unit: code.optional() });
 const jobParam = z.object({ name: z.string().min(1).max(64) });
 const jobRunBody = z
   .strictObject({ at: z.iso.datetime({ offset: true }).optional(), dryRun: z.boolean().optional() })
@@ -131,6 +141,8 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
         const params = codeParam.parse(request.params);
         return upsertOfficial(db, params.code, officialBody.parse(request.body));
       });
+
+      api.get('/officials/:code', async (request) => getOfficial(db, codeParam.parse(request.params).code));
 
       api.post('/officials/:code/link-codes', async (request, reply) => {
         const params = codeParam.parse(request.params);
@@ -237,6 +249,18 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
       api.get('/campaigns/:id/reports', async (request) =>
         latestReports(db, idParam.parse(request.params).id),
       );
+
+      api.get('/campaigns/:id/exemplars', async (request) => {
+        const { id } = idParam.parse(request.params);
+        const query = exemplarsQuery.parse(request.query);
+        const exemplars = await listExemplars(db, id, { unitCode: query.unit });
+        return {
+          exemplars: exemplars.map((exemplar) => ({
+            ...exemplar,
+            createdAt: exemplar.createdAt.toISOString(),
+          })),
+        };
+      });
 
       registerImportApi(api, deps);
       done();

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { DomainError } from '../services/errors.ts';
 import { registerAdminApi, type AdminApiDeps } from './admin-api.ts';
+import { registerFileRoutes, type FileRoutesDeps } from './files.ts';
 import { registerQueuesBoard } from './queues-board.ts';
 import { registerDemoPage, type DemoPageDeps } from '../demo/page.ts';
 
@@ -26,6 +27,8 @@ export interface ServerDeps extends AdminApiDeps {
   beforeMetrics?: () => Promise<void>;
   /** Queues shown by bull-board at /admin/queues (behind the admin token). */
   boardQueues?: Queue[];
+  /** With PUBLIC_URL: signed public links to chart pictures and workbooks at /files/…; absent: 404. */
+  files?: FileRoutesDeps | undefined;
   /** Demo mode only: the demo chat page at /demo; without it /demo and /demo/api/* answer 404. */
   demo?: DemoPageDeps | undefined;
 }
@@ -168,6 +171,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   registerAdminApi(app, deps);
   registerQueuesBoard(app, { token: deps.token, queues: deps.boardQueues ?? [] });
+  if (deps.files) registerFileRoutes(app, deps.files);
   if (deps.demo) registerDemoPage(app, deps.demo);
   return app;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../db/client.ts';
 import type { Role } from '../generated/prisma/enums.ts';
 import { LINK_CODE_TTL_HOURS, linkCodeFromBytes, normaliseLinkCode } from '../domain/link-code.ts';
+import type { DigestSchedule } from '../domain/weekly-digest.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { Clock, Random } from './ports.ts';
 
@@ -12,6 +13,8 @@ export interface OfficialInput {
   phone?: string | null | undefined;
   locale?: 'vi' | 'en' | undefined;
   preferredChannel?: string | null | undefined;
+  /** The weekly summary digest's weekday and time; null: none; absent: unchanged (Monday 08:00 when new). */
+  digest?: DigestSchedule | null | undefined;
 }
 
 export interface OfficialView {
@@ -22,7 +25,43 @@ export interface OfficialView {
   phone: string | null;
   locale: string;
   preferredChannel: string | null;
+  digest: DigestSchedule | null;
   channels: { channel: string; active: boolean }[];
+}
+
+type StoredOfficial = {
+  name: string;
+  role: Role;
+  phone: string | null;
+  locale: string;
+  preferredChannel: string | null;
+  digestWeekday: number | null;
+  digestTime: string;
+  accounts: { channel: string; active: boolean }[];
+};
+
+function viewOf(code: string, unitCode: string, official: StoredOfficial): OfficialView {
+  return {
+    code,
+    name: official.name,
+    unitCode,
+    role: official.role,
+    phone: official.phone,
+    locale: official.locale,
+    preferredChannel: official.preferredChannel,
+    digest:
+      official.digestWeekday === null ? null : { weekday: official.digestWeekday, time: official.digestTime },
+    channels: official.accounts.map((account) => ({ channel: account.channel, active: account.active })),
+  };
+}
+
+export async function getOfficial(db: Queryable, code: string): Promise<OfficialView> {
+  const official = await db.official.findUnique({
+    where: { code },
+    include: { accounts: true, unit: { select: { code: true } } },
+  });
+  if (!official) throw notFound('official', code);
+  return viewOf(code, official.unit.code, official);
 }
 
 export async function upsertOfficial(db: Db, code: string, input: OfficialInput): Promise<OfficialView> {
@@ -39,6 +78,8 @@ export async function upsertOfficial(db: Db, code: string, input: OfficialInput)
     phone: input.phone ?? null,
     ...(input.locale ? { locale: input.locale } : {}),
     ...(input.preferredChannel !== undefined ? { preferredChannel: input.preferredChannel } : {}),
+    ...(input.digest === null ? { digestWeekday: null } : {}),
+    ...(input.digest ? { digestWeekday: input.digest.weekday, digestTime: input.digest.time } : {}),
   };
   const official = await db.official.upsert({
     where: { code },
@@ -46,16 +87,7 @@ export async function upsertOfficial(db: Db, code: string, input: OfficialInput)
     update: data,
     include: { accounts: true },
   });
-  return {
-    code,
-    name: official.name,
-    unitCode: unit.code,
-    role: official.role,
-    phone: official.phone,
-    locale: official.locale,
-    preferredChannel: official.preferredChannel,
-    channels: official.accounts.map((account) => ({ channel: account.channel, active: account.active })),
-  };
+  return viewOf(code, unit.code, official);
 }
 
 export function hashLinkCode(code: string): string {

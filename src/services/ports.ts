@@ -1,5 +1,6 @@
 import type { DeliveryProblems } from './delivery-health.ts';
 import type { OutboundMessage } from '../domain/message.ts';
+import type { CampaignSummary } from './summaries.ts';
 
 /** Time is injected so that sweeps and deadlines can be tested at any instant. */
 export interface Clock {
@@ -89,4 +90,18 @@ export interface ChaseRenderer {
   ): OutboundMessage;
   roundReminder(locale: string, round: RoundNews, task: { taskId: string; title: string }): OutboundMessage;
   roundDigest(locale: string, digest: RoundDigestNews): OutboundMessage;
+}
+
+/** The week a weekly digest covers and the instant its figures are taken. */
+export interface WeeklyDigestNews {
+  monday: Date;
+  sunday: Date;
+  now: Date;
+  /** Exemplars recorded in the scope, as /tonghop shows them. */
+  exemplars?: number;
+}
+
+/** Renders the weekly summary digest: the /tonghop answer under a heading naming the week. */
+export interface DigestRenderer {
+  weeklyDigest(locale: string, summary: CampaignSummary, week: WeeklyDigestNews): OutboundMessage[];
 }

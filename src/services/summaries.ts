@@ -13,6 +13,8 @@ export interface CampaignSummary extends Summary {
   campaign: { id: string; docNumber: string; title: string };
   scope: { code: string; name: string } | null;
   block: string | null;
+  /** How the block is named to people, when friendlier than its code ("CUM1 (xã, phường, thị trấn)"). */
+  blockName?: string;
   /** Per child unit of the scope: the chart's bars and the drill-down buttons. */
   children: ChildBreakdown[];
 }
@@ -103,6 +105,10 @@ interface RollUpRow {
  * path, optionally one emulation block), each with acknowledgement, registration, the child of the
  * breakdown root it lies under, and the latest not-undone status of every task (index probe per
  * (task, unit) on StatusReport(taskId, unitId, createdAt)).
+ *
+ * Each unit's statuses are aggregated in a lateral subquery of that unit alone: aggregating a CTE of
+ * every (unit, task) item per unit made PostgreSQL rescan the whole CTE once per unit (quadratic: minutes
+ * at 10,000 units), and grouping it instead sorts 200,000 rows; here each unit costs its own probes only.
  */
 function rollUpQuery(
   db: Queryable,
@@ -122,19 +128,6 @@ function rollUpQuery(
       WHERE cu."campaignId" = ${campaignId}::uuid
         AND (${scopePath}::text IS NULL OR u.path LIKE ${scopePath}::text || '%')
         AND (${block}::text IS NULL OR ${block}::text = ANY(u."blockCodes"))
-    ),
-    latest AS (
-      SELECT s.id AS "unitId", t.position, t.id AS "taskId", l.status, l.percent, l.note, l."createdAt", l."officialId"
-      FROM scope s
-      CROSS JOIN "Task" t
-      LEFT JOIN LATERAL (
-        SELECT r.status::text AS status, r.percent, r.note, r."createdAt", r."officialId"
-        FROM "StatusReport" r
-        WHERE r."taskId" = t.id AND r."unitId" = s.id AND r."undoneAt" IS NULL
-        ORDER BY r."createdAt" DESC, r.id DESC
-        LIMIT 1
-      ) l ON true
-      WHERE t."campaignId" = ${campaignId}::uuid
     )
     SELECT s.id, s.code, s.name, s.path,
       EXISTS (SELECT 1 FROM "Acknowledgement" a WHERE a."campaignId" = ${campaignId}::uuid AND a."unitId" = s.id)
@@ -142,15 +135,24 @@ function rollUpQuery(
       EXISTS (SELECT 1 FROM "Registration" g WHERE g."campaignId" = ${campaignId}::uuid AND g."unitId" = s.id)
         AS registered,
       c.code AS "childCode", c.name AS "childName",
-      COALESCE((SELECT array_agg(l.status ORDER BY l.position, l."taskId") FROM latest l WHERE l."unitId" = s.id),
-        '{}'::text[]) AS statuses,
-      CASE WHEN ${details}::boolean THEN (
-        SELECT json_agg(CASE WHEN l.status IS NULL THEN NULL ELSE json_build_object(
-          'p', l.percent, 'n', l.note, 'at', l."createdAt", 'by', o.code, 'byName', o.name) END
-          ORDER BY l.position, l."taskId")
-        FROM latest l LEFT JOIN "Official" o ON o.id = l."officialId" WHERE l."unitId" = s.id)
-      END AS details
+      COALESCE(items.statuses, '{}'::text[]) AS statuses, items.details
     FROM scope s
+    CROSS JOIN LATERAL (
+      SELECT array_agg(l.status ORDER BY t.position, t.id) AS statuses,
+        json_agg(CASE WHEN l.status IS NULL THEN NULL ELSE json_build_object(
+          'p', l.percent, 'n', l.note, 'at', l."createdAt", 'by', o.code, 'byName', o.name) END
+          ORDER BY t.position, t.id) FILTER (WHERE ${details}::boolean) AS details
+      FROM "Task" t
+      LEFT JOIN LATERAL (
+        SELECT r.status::text AS status, r.percent, r.note, r."createdAt", r."officialId"
+        FROM "StatusReport" r
+        WHERE r."taskId" = t.id AND r."unitId" = s.id AND r."undoneAt" IS NULL
+        ORDER BY r."createdAt" DESC, r.id DESC
+        LIMIT 1
+      ) l ON true
+      LEFT JOIN "Official" o ON ${details}::boolean AND o.id = l."officialId"
+      WHERE t."campaignId" = ${campaignId}::uuid
+    ) items
     LEFT JOIN "Unit" c ON c.id = CASE
       WHEN s.path LIKE ${rootPath}::text || '_%' THEN split_part(substr(s.path, length(${rootPath}::text) + 1), '/', 1)::uuid
       ELSE s.id END`;

@@ -1,8 +1,20 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import * as echarts from 'echarts';
+import type * as Echarts from 'echarts';
 import type { ChildBreakdown } from '../domain/summary.ts';
+
+let echartsModule: typeof Echarts | undefined;
+
+/**
+ * echarts is loaded at the first chart, not at start-up: it is the largest module the service loads
+ * (about 80 MB of resident memory per process under tsx, bench/inbound.ts), and most processes of most
+ * days draw no chart. Its CommonJS build is the full one (SVG renderer and server-side rendering included).
+ */
+function echarts(): typeof Echarts {
+  echartsModule ??= createRequire(import.meta.url)('echarts') as typeof Echarts;
+  return echartsModule;
+}
 
 const FONT_FAMILY = 'Noto Sans';
 let fonts: string[] | undefined;
@@ -43,7 +55,7 @@ const shorten = (name: string, max = 34): string => (name.length > max ? `${name
 export function renderSummaryChart(children: ChildBreakdown[], text: ChartText): Buffer {
   const rows = [...children].reverse(); // echarts draws the first category at the bottom
   const height = Math.max(480, 260 + rows.length * 64);
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
+  const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
   const font = { fontFamily: FONT_FAMILY };
   chart.setOption({
     animation: false,

@@ -176,6 +176,7 @@ describe('reminders through the jobs API and Telegram', () => {
       'reminders',
       'collection',
       'digest',
+      'weekly-digest',
       'outbox-relay',
       'cleanup',
     ]);

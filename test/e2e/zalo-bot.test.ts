@@ -173,6 +173,10 @@ describe('a campaign over the Zalo Bot Platform', () => {
     // The chart follows as text here (Zalo's bot gets no picture without a public URL).
     const parts = leader.received.slice(after, -1);
     expect(leader.received.at(-1)).toContain('Tiến độ theo đơn vị');
+    // Without PUBLIC_URL there is no link Zalo could fetch: the text says the picture cannot be shown.
+    expect(leader.received.at(-1)).toContain('Kênh này không hiển thị được ảnh biểu đồ');
+    expect(fake.photos).toEqual([]);
+    expect((await fetch(`${service.url}/files/anything.png`)).status).toBe(404);
     expect(parts).toHaveLength(row.partsSent);
     expect(parts.length).toBeGreaterThan(1);
     expect(parts[0]).toContain(`TỔNG HỢP ${DOC}`);

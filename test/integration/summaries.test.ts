@@ -341,3 +341,10 @@ describe('recordCampaignAct and recordStatus', () => {
     expect(status).toEqual({ kind: 'not_allowed' });
   });
 });
+
+describe('the service connection', () => {
+  it('runs without JIT: compiling the roll-up took longer than running it (bench/summary.ts)', async () => {
+    const [setting] = await db.$queryRaw<{ jit: string }[]>`SHOW jit`;
+    expect(setting?.jit).toBe('off');
+  });
+});

@@ -202,6 +202,7 @@ describe('officials', () => {
       phone: '0912345678',
       locale: 'vi',
       preferredChannel: null,
+      digest: { weekday: 1, time: '08:00' },
       channels: [],
     });
     const row = await db.official.findUniqueOrThrow({ where: { code: 'CB-1' } });

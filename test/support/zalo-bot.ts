@@ -14,6 +14,14 @@ export interface SentMessage {
   at: number;
 }
 
+/** A sendPhoto as Zalo takes it: a public URL it fetches itself, and an optional caption. */
+export interface SentPhoto {
+  chatId: string;
+  photo: string;
+  caption: string | undefined;
+  at: number;
+}
+
 const METHODS = new Set([
   'getMe',
   'getUpdates',
@@ -35,6 +43,7 @@ const METHODS = new Set([
 export class FakeZaloBot {
   readonly violations: string[] = [];
   readonly sent: SentMessage[] = [];
+  readonly photos: SentPhoto[] = [];
   readonly calls: string[] = [];
   webhook: { url: string; secret_token: string } | null = null;
   private readonly updates: object[] = [];
@@ -194,7 +203,33 @@ export class FakeZaloBot {
         if (!chatIdOk() || body.action !== 'typing')
           return this.fail(response, 400, 'Bad Request', 'sendChatAction: chat_id and action "typing"');
         return this.answer(response, { ok: true });
-      case 'sendPhoto':
+      case 'sendPhoto': {
+        const extra = Object.keys(body).filter((key) => !['chat_id', 'photo', 'caption'].includes(key));
+        if (!chatIdOk())
+          return this.fail(response, 400, 'Bad Request', 'sendPhoto: chat_id must be a string');
+        // Zalo takes no uploads: `photo` is a URL it downloads (https in production; loopback here).
+        if (typeof body.photo !== 'string' || !/^https?:\/\/[^\s]+$/.test(body.photo))
+          return this.fail(response, 400, 'Bad Request', 'sendPhoto: photo must be an http(s) URL');
+        if (
+          body.caption !== undefined &&
+          (typeof body.caption !== 'string' || body.caption.length < 1 || body.caption.length > 2000)
+        )
+          return this.fail(response, 400, 'Bad Request', 'sendPhoto: caption must be 1-2000 characters');
+        if (extra.length > 0) this.violations.push(`sendPhoto: undocumented fields ${extra.join(', ')}`);
+        const chatId = body.chat_id as string;
+        const fault = this.faults.get(chatId)?.shift();
+        if (fault) return this.answer(response, { ok: false, ...fault });
+        this.photos.push({
+          chatId,
+          photo: body.photo,
+          caption: typeof body.caption === 'string' ? body.caption : undefined,
+          at: Date.now(),
+        });
+        return this.answer(response, {
+          ok: true,
+          result: { message_id: `p${this.nextId++}`, date: Date.now() },
+        });
+      }
       case 'sendSticker':
         return this.fail(response, 400, 'Bad Request', `${method} is not expected from this bot`);
       case 'sendMessage': {
@@ -233,6 +268,10 @@ export class ZaloUser {
 
   get received(): string[] {
     return this.fake.sent.filter((message) => message.chatId === this.chatId).map((message) => message.text);
+  }
+
+  get photos(): SentPhoto[] {
+    return this.fake.photos.filter((photo) => photo.chatId === this.chatId);
   }
 
   send(text: string): object {

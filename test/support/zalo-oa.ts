@@ -13,6 +13,8 @@ export interface OaSent {
   userId: string;
   text: string;
   buttons: OaButton[];
+  /** A picture sent with the "media" template: Zalo fetches the URL itself. */
+  media?: { mediaType: string; url: string };
 }
 
 export interface OaFault {
@@ -175,9 +177,24 @@ export class FakeZaloOa {
     if (typeof text !== 'string' || text.length < 1 || text.length > 2000)
       return invalid('message.text must be 1-2000 characters');
     const buttons: OaButton[] = [];
+    let media: OaSent['media'];
     const attachment = body.message?.attachment as
-      { type?: unknown; payload?: { buttons?: unknown } } | undefined;
-    if (attachment !== undefined) {
+      | { type?: unknown; payload?: { buttons?: unknown; template_type?: unknown; elements?: unknown } }
+      | undefined;
+    if (attachment !== undefined && attachment.payload?.template_type !== undefined) {
+      if (attachment.type !== 'template') return invalid('attachment.type must be template');
+      if (attachment.payload.template_type !== 'media')
+        return invalid(`template_type ${JSON.stringify(attachment.payload.template_type)}`);
+      const elements = attachment.payload.elements;
+      if (!Array.isArray(elements) || elements.length !== 1) return invalid('media: exactly one element');
+      const element = elements[0] as { media_type?: unknown; url?: unknown; attachment_id?: unknown };
+      if (element.media_type !== 'image' && element.media_type !== 'gif')
+        return invalid('media_type must be image or gif');
+      if (typeof element.url !== 'string' || !/^https?:\/\/\S+$/.test(element.url))
+        return invalid('media element needs an http(s) url');
+      if (attachment.payload.buttons !== undefined) return invalid('a media template carries no buttons');
+      media = { mediaType: element.media_type, url: element.url };
+    } else if (attachment !== undefined) {
       if (attachment.type !== 'template') return invalid('attachment.type must be template');
       const list = attachment.payload?.buttons;
       if (!Array.isArray(list) || list.length < 1 || list.length > 5) return invalid('1-5 buttons');
@@ -195,7 +212,7 @@ export class FakeZaloOa {
     }
     const fault = this.faults.get(userId)?.shift();
     if (fault) return this.answer(response, fault);
-    this.sent.push({ userId, text, buttons });
+    this.sent.push({ userId, text, buttons, ...(media ? { media } : {}) });
     this.answer(response, {
       error: 0,
       message: 'Success',

@@ -17,6 +17,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it("sends at Telegram's free rate unless told to pay for broadcasts", () => {
+    expect(loadConfig({ TELEGRAM_BOT_TOKEN: 't' }).telegram?.maxPerSecond).toBe(30);
+    expect(
+      loadConfig({ TELEGRAM_BOT_TOKEN: 't', TELEGRAM_MAX_PER_SECOND: '500' }).telegram?.maxPerSecond,
+    ).toBe(500);
+  });
+
   it('polls without PUBLIC_URL and uses a webhook with it', () => {
     expect(loadConfig({ TELEGRAM_BOT_TOKEN: 't', ADMIN_API_TOKEN: 'a' }).telegram?.mode).toBe('polling');
     const webhook = loadConfig({
@@ -37,6 +44,8 @@ describe('loadConfig', () => {
     [{ TELEGRAM_BOT_TOKEN: 't', PUBLIC_URL: 'https://x.vn' }, 'TELEGRAM_WEBHOOK_SECRET'],
     [{ TELEGRAM_BOT_TOKEN: 't', TELEGRAM_MODE: 'webhook' }, 'PUBLIC_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ TELEGRAM_BOT_TOKEN: 't', TELEGRAM_MAX_PER_SECOND: '0' }, 'TELEGRAM_MAX_PER_SECOND'],
+    [{ TELEGRAM_BOT_TOKEN: 't', TELEGRAM_MAX_PER_SECOND: '5000' }, 'TELEGRAM_MAX_PER_SECOND'],
   ])('stops with one line naming the variable: %j', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name} `));

@@ -1,7 +1,7 @@
 import { Input, Telegram } from 'telegraf';
 import type { InlineKeyboardMarkup, Update } from 'telegraf/types';
 import type { InboundEvent } from '../../conversation/events.ts';
-import type { OutboundMessage } from '../../domain/message.ts';
+import { plainText, type OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
 import { UpdatePoller } from '../polling.ts';
 import { secretHeaderWebhook } from '../webhook.ts';
@@ -19,23 +19,38 @@ export interface TelegramOptions {
   apiRoot: string;
   mode: 'webhook' | 'polling';
   webhookSecret: string | undefined;
+  /** Sends per second for the whole bot (default 30, Telegram's free rate); above 30, paid broadcasts. */
+  maxPerSecond?: number;
   publicUrl: string | undefined;
   logger: Logger;
   /** Pause between polls that returned nothing; the emulator answers getUpdates at once. */
   idlePollMs?: number;
+  /** How long a send may wait for Telegram's answer (default 20 s; uploads 60 s). */
+  sendTimeoutMs?: number;
 }
 
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+/** Telegram's free rate for messages to many chats; faster sends must be paid broadcasts. */
+const FREE_MESSAGES_PER_SECOND = 30;
+/**
+ * telegraf waits 500 s for an answer; a hung connection would hold a worker slot that long. An aborted send
+ * is retried like any network error, so a message Telegram accepted before the answer was lost can arrive
+ * twice (Telegram has no idempotency key); the timeout only bounds how long a slot is held.
+ */
+const SEND_TIMEOUT_MS = 20_000;
+const UPLOAD_TIMEOUT_MS = 60_000;
 
 /** Reads an update into a channel-neutral event; anything we do not handle is null (and ignored). */
 export function eventFromUpdate(update: unknown, botUsername?: string): InboundEvent | null {
   if (typeof update !== 'object' || update === null) return null;
   const u = update as Partial<Update.MessageUpdate & Update.CallbackQueryUpdate>;
-  if (typeof u.update_id !== 'number') return null;
+  // Telegram's ids are integers (update ids non-negative); anything else is not an update of Telegram's.
+  if (!Number.isSafeInteger(u.update_id) || (u.update_id ?? -1) < 0) return null;
   const base = { channel: 'telegram', updateId: String(u.update_id) };
-  const message = u.message as { chat?: { id?: unknown }; text?: unknown } | undefined;
-  if (message && typeof message.text === 'string' && typeof message.chat?.id === 'number') {
-    const chatId = String(message.chat.id);
+  const message = u.message as
+    { chat?: { id?: unknown }; text?: unknown; photo?: unknown; caption?: unknown } | undefined;
+  if (message && typeof message.text === 'string' && Number.isSafeInteger(message.chat?.id)) {
+    const chatId = String(message.chat?.id);
     const text = message.text;
     const command = /^\/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]+))?(?:\s+([\s\S]*))?$/.exec(text.trim());
     if (command && (!command[2] || !botUsername || command[2].toLowerCase() === botUsername.toLowerCase())) {
@@ -43,14 +58,49 @@ export function eventFromUpdate(update: unknown, botUsername?: string): InboundE
     }
     return { ...base, chatId, kind: 'text', text };
   }
+  const photoChat = message?.chat?.id;
+  if (
+    message &&
+    Array.isArray(message.photo) &&
+    typeof photoChat === 'number' &&
+    Number.isSafeInteger(photoChat)
+  ) {
+    const ref = largestPhoto(message.photo);
+    if (ref) {
+      const caption = typeof message.caption === 'string' ? message.caption.trim() : '';
+      return {
+        ...base,
+        chatId: String(photoChat),
+        kind: 'photo',
+        ref,
+        ...(caption !== '' ? { caption } : {}),
+      };
+    }
+  }
   const query = u.callback_query as
     { data?: unknown; from?: { id?: unknown }; message?: { chat?: { id?: unknown } } } | undefined;
   if (query && typeof query.data === 'string') {
     const chat = query.message?.chat?.id ?? query.from?.id;
-    if (typeof chat !== 'number') return null;
+    if (!Number.isSafeInteger(chat)) return null;
     return { ...base, chatId: String(chat), kind: 'choice', data: query.data };
   }
   return null;
+}
+
+/** Telegram sends every size of a picture; the largest one is the picture itself. */
+function largestPhoto(sizes: unknown[]): string | undefined {
+  let best: { ref: string; area: number } | undefined;
+  for (const size of sizes) {
+    const {
+      file_id: ref,
+      width,
+      height,
+    } = (size ?? {}) as { file_id?: unknown; width?: unknown; height?: unknown };
+    if (typeof ref !== 'string' || ref === '') continue;
+    const area = typeof width === 'number' && typeof height === 'number' ? width * height : 0;
+    if (!best || area >= best.area) best = { ref, area };
+  }
+  return best?.ref;
 }
 
 function keyboard(message: OutboundMessage): { reply_markup: InlineKeyboardMarkup } | object {
@@ -58,7 +108,8 @@ function keyboard(message: OutboundMessage): { reply_markup: InlineKeyboardMarku
   return {
     reply_markup: {
       inline_keyboard: message.choices.map((row) =>
-        row.map((choice) => ({ text: choice.label, callback_data: choice.data })),
+        // Labels are shown as typed (no parse mode for buttons): their escapes are read back.
+        row.map((choice) => ({ text: plainText(choice.label), callback_data: choice.data })),
       ),
     },
   };
@@ -68,14 +119,20 @@ function keyboard(message: OutboundMessage): { reply_markup: InlineKeyboardMarku
 export class TelegramChannel implements Channel {
   readonly name = 'telegram';
   readonly maxTextLength = 4096;
-  readonly limits = { perSecond: 30, perChatGapMs: 1000 };
+  readonly limits: { perSecond: number; perChatGapMs: number };
   readonly webhookPath = '/webhooks/telegram';
   private readonly api: Telegram;
   private poller: UpdatePoller<Update> | undefined;
   private username: string | undefined;
 
+  /** Bot API 7.x field telegraf's types predate: lifts the bulk limit, charged in Stars above the free rate. */
+  private readonly paidBroadcast: { allow_paid_broadcast?: true };
+
   constructor(private readonly options: TelegramOptions) {
     this.api = new Telegram(options.token, { apiRoot: options.apiRoot });
+    const perSecond = options.maxPerSecond ?? FREE_MESSAGES_PER_SECOND;
+    this.limits = { perSecond, perChatGapMs: 1000 };
+    this.paidBroadcast = perSecond > FREE_MESSAGES_PER_SECOND ? { allow_paid_broadcast: true } : {};
   }
 
   get botUsername(): string | undefined {
@@ -87,27 +144,46 @@ export class TelegramChannel implements Channel {
   }
 
   async send(chatId: string, message: OutboundMessage): Promise<void> {
-    await this.api.sendMessage(chatId, message.text, {
-      parse_mode: 'HTML',
-      link_preview_options: { is_disabled: true },
-      ...keyboard(message),
-    });
+    await this.api.callApi(
+      'sendMessage',
+      {
+        chat_id: chatId,
+        text: message.text,
+        parse_mode: 'HTML',
+        link_preview_options: { is_disabled: true },
+        ...keyboard(message),
+        ...this.paidBroadcast,
+      },
+      { signal: AbortSignal.timeout(this.options.sendTimeoutMs ?? SEND_TIMEOUT_MS) as never },
+    );
   }
 
   async sendPhoto(chatId: string, file: OutboundFile, message: OutboundMessage): Promise<void> {
-    await this.api.sendPhoto(chatId, Input.fromBuffer(file.bytes, file.filename), {
-      caption: message.text.slice(0, 1024),
-      parse_mode: 'HTML',
-      ...keyboard(message),
-    });
+    await this.api.callApi(
+      'sendPhoto',
+      {
+        chat_id: chatId,
+        photo: Input.fromBuffer(file.bytes, file.filename),
+        caption: message.text.slice(0, 1024),
+        parse_mode: 'HTML',
+        ...keyboard(message),
+      },
+      { signal: AbortSignal.timeout(this.options.sendTimeoutMs ?? UPLOAD_TIMEOUT_MS) as never },
+    );
   }
 
   async sendDocument(chatId: string, file: OutboundFile, message: OutboundMessage): Promise<void> {
-    await this.api.sendDocument(chatId, Input.fromBuffer(file.bytes, file.filename), {
-      caption: message.text.slice(0, 1024),
-      parse_mode: 'HTML',
-      ...keyboard(message),
-    });
+    await this.api.callApi(
+      'sendDocument',
+      {
+        chat_id: chatId,
+        document: Input.fromBuffer(file.bytes, file.filename),
+        caption: message.text.slice(0, 1024),
+        parse_mode: 'HTML',
+        ...keyboard(message),
+      },
+      { signal: AbortSignal.timeout(this.options.sendTimeoutMs ?? UPLOAD_TIMEOUT_MS) as never },
+    );
   }
 
   classify(error: unknown): DeliveryFailure {

@@ -45,6 +45,9 @@ interface ZaloUpdate {
   message?: {
     message_id?: unknown;
     text?: unknown;
+    photo?: unknown;
+    photo_url?: unknown;
+    caption?: unknown;
     from?: { id?: unknown; is_bot?: unknown };
     chat?: { id?: unknown };
   };
@@ -55,6 +58,20 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 const idOf = (value: unknown): string | null =>
   typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
+
+/**
+ * The picture's address: documented as `photo_url`, seen as `photo` (a URL); integrations also report
+ * `photo` as an object or a list of sizes with `url`. The last (largest) usable one wins.
+ */
+function photoUrlOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return /^https?:\/\//.test(value) ? value : undefined;
+  if (Array.isArray(value))
+    return value
+      .map(photoUrlOf)
+      .filter((url) => url !== undefined)
+      .at(-1);
+  return isObject(value) ? photoUrlOf(value.url ?? value.photo_url) : undefined;
+}
 
 /** The documented webhook body is `{ ok: true, result: <update> }`; live traffic is the update itself. */
 export function unwrapUpdate(body: unknown): unknown {
@@ -79,6 +96,13 @@ export function eventFromZaloUpdate(body: unknown): InboundEvent | null {
     if (command)
       return { ...base, kind: 'command', command: command[1] ?? '', args: (command[2] ?? '').trim() };
     return { ...base, kind: 'text', text };
+  }
+  if (eventName === 'message.image.received') {
+    const ref = photoUrlOf(message.photo_url) ?? photoUrlOf(message.photo);
+    if (ref) {
+      const caption = typeof message.caption === 'string' ? message.caption.trim() : '';
+      return { ...base, kind: 'photo', ref, ...(caption !== '' ? { caption } : {}) };
+    }
   }
   // A reaction to one of our messages asks for no answer; anything else sent to us does.
   if (/^message\.reaction\./.test(eventName)) return null;
@@ -133,6 +157,17 @@ export class ZaloBotChannel implements Channel {
     for (const text of numberedParts(message, MAX_TEXT)) {
       await this.call('sendMessage', { chat_id: chatId, text });
     }
+  }
+
+  /**
+   * sendPhoto takes a public URL that Zalo fetches itself (no uploads). No caption limit is published:
+   * the caption carries the text and its numbered choices within a message's 2,000 characters, and
+   * whatever does not fit follows as text.
+   */
+  async sendPhotoLink(chatId: string, url: string, message: OutboundMessage): Promise<void> {
+    const [caption, ...rest] = numberedParts(message, MAX_TEXT);
+    await this.call('sendPhoto', { chat_id: chatId, photo: url, ...(caption ? { caption } : {}) });
+    for (const text of rest) await this.call('sendMessage', { chat_id: chatId, text });
   }
 
   /**

@@ -76,6 +76,18 @@ export function eventFromOaWebhook(body: unknown): InboundEvent | null {
       return { ...base, kind: 'command', command: command[1] ?? '', args: (command[2] ?? '').trim() };
     return { ...base, kind: 'text', text };
   }
+  if (eventName === 'user_send_image' && Array.isArray(message?.attachments)) {
+    const url = message.attachments
+      .map((attachment) =>
+        isObject(attachment) && isObject(attachment.payload) ? attachment.payload.url : undefined,
+      )
+      .find((value): value is string => typeof value === 'string' && /^https?:\/\//.test(value));
+    if (url) {
+      // An image sent with words carries them in message.text.
+      const caption = typeof message.text === 'string' ? message.text.trim() : '';
+      return { ...base, kind: 'photo', ref: url, ...(caption !== '' ? { caption } : {}) };
+    }
+  }
   return { ...base, kind: 'unsupported', what: eventName.slice('user_send_'.length) };
 }
 
@@ -162,6 +174,27 @@ export class ZaloOaChannel implements Channel {
         },
       });
     }
+  }
+
+  /**
+   * A picture by URL (Zalo fetches it; PNG or JPG up to 1 MB): the "media" template with one image
+   * element and the text as its title. A message has one attachment, so it cannot carry buttons as
+   * well: the choices are numbered in the text (numbers and words answer them as usual).
+   */
+  async sendPhotoLink(chatId: string, url: string, message: OutboundMessage): Promise<void> {
+    const [text = '', ...rest] = numberedParts(message, MAX_TEXT);
+    await this.postWithToken({
+      recipient: { user_id: chatId },
+      message: {
+        text,
+        attachment: {
+          type: 'template',
+          payload: { template_type: 'media', elements: [{ media_type: 'image', url }] },
+        },
+      },
+    });
+    for (const part of rest)
+      await this.postWithToken({ recipient: { user_id: chatId }, message: { text: part } });
   }
 
   /**

@@ -1,19 +1,8 @@
 import { createHash } from 'node:crypto';
 import { splitText } from '../../domain/intents.ts';
-import type { Choice, OutboundMessage } from '../../domain/message.ts';
+import { plainText, type Choice, type OutboundMessage } from '../../domain/message.ts';
 
-/**
- * Our messages carry the small HTML subset <b>, <i>, <code> with &lt; &gt; &amp; escapes (Telegram's
- * HTML mode). Zalo shows text as typed, so the tags go and the escapes are read back.
- */
-export function plainText(html: string): string {
-  return html
-    .replace(/<\/?(?:b|i|code)>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
-}
+export { plainText };
 
 /** "1. 👍 Đã nhận" lines: the number is the one the reply "1" answers (set when queued). */
 export function numberedLines(choices: Choice[]): string[] {

@@ -1,0 +1,290 @@
+import type { Db } from '../db/client.ts';
+import {
+  digestDecision,
+  digestFingerprint,
+  digestSlot,
+  isoWeekOf,
+  type DigestDecision,
+} from '../domain/weekly-digest.ts';
+import { preferredAccount } from './accounts.ts';
+import { countExemplars } from './exemplars.ts';
+import type { OutboxItem } from './outbox.ts';
+import type { DigestRenderer } from './ports.ts';
+import {
+  SAMPLE_LIMIT,
+  outboxItem,
+  sampleOf,
+  writeOutboxInChunks,
+  type Recipient,
+  type SweepMessage,
+  type SweepOptions,
+  type SweepResult,
+} from './reminders.ts';
+import { campaignSummary, type CampaignSummary } from './summaries.ts';
+
+export interface WeeklyDigestDeps {
+  db: Db;
+  render: DigestRenderer;
+  timeZone: string;
+}
+
+export type WeeklyDigestDetails = {
+  /** The ISO week looked at, "2026-W48". */
+  week: string;
+  /** Digests sent (or that would be): one per (official, campaign). */
+  digests: number;
+  /** Digests not sent because nothing changed and nothing is late (recorded as looked at). */
+  unchanged: number;
+};
+
+export interface WeeklyDigestResult extends SweepResult {
+  details: WeeklyDigestDetails;
+}
+
+interface Pair {
+  recipient: Recipient;
+  campaign: { id: string; docNumber: string; issuerCode: string };
+  /** The unit whose subtree is summarised; undefined: the whole campaign. */
+  unitCode: string | undefined;
+}
+
+interface Decided extends Pair {
+  summary: CampaignSummary;
+  exemplars: number;
+  fingerprint: string;
+  decision: Exclude<DigestDecision, 'skip'>;
+}
+
+const pairKey = (officialId: string, campaignId: string) => `${officialId}|${campaignId}`;
+
+/**
+ * The weekly summary digest. Each official's slot is their weekday and time in the current ISO week
+ * (TZ_DEFAULT); once it has come, every running campaign they supervise gets one decision for the week,
+ * keyed by (official, campaign, week) in WeeklyDigestSent and claimed in the same transaction as the
+ * outbox rows, so reruns, two workers or a catch-up after downtime send it once. Leaders get their unit's
+ * subtree (campaigns with a participant in it), admins of the issuer the whole campaign; the wider scope
+ * wins. Unchanged figures with nothing late are recorded as looked at (sent = false) and not sent.
+ */
+export async function sweepWeeklyDigests(
+  deps: WeeklyDigestDeps,
+  options: SweepOptions,
+): Promise<WeeklyDigestResult> {
+  const { db, timeZone } = deps;
+  const { now } = options;
+  const dryRun = options.dryRun ?? false;
+  const week = isoWeekOf(now, timeZone);
+  const result: WeeklyDigestResult = {
+    reminders: 0,
+    messages: 0,
+    unreachable: 0,
+    sample: [],
+    details: { week: week.key, digests: 0, unchanged: 0 },
+  };
+
+  const campaigns = await db.campaign.findMany({
+    where: { state: 'running', launchedAt: { not: null } },
+    select: {
+      id: true,
+      docNumber: true,
+      issuerUnitId: true,
+      launchedAt: true,
+      issuerUnit: { select: { code: true } },
+    },
+    orderBy: [{ launchedAt: 'asc' }, { id: 'asc' }],
+  });
+  if (campaigns.length === 0) return result;
+
+  const officials = await db.official.findMany({
+    where: {
+      digestWeekday: { not: null },
+      OR: [{ role: 'leader' }, { role: 'admin', unitId: { in: campaigns.map((c) => c.issuerUnitId) } }],
+      accounts: { some: { active: true } },
+    },
+    select: {
+      id: true,
+      code: true,
+      role: true,
+      unitId: true,
+      locale: true,
+      preferredChannel: true,
+      digestWeekday: true,
+      digestTime: true,
+      unit: { select: { code: true } },
+      accounts: {
+        where: { active: true },
+        orderBy: { linkedAt: 'desc' },
+        select: { id: true, channel: true, chatId: true },
+      },
+    },
+    orderBy: { code: 'asc' },
+  });
+  const slotOf = new Map<string, Date>();
+  for (const official of officials) {
+    const slot = digestSlot(
+      week,
+      { weekday: official.digestWeekday ?? 1, time: official.digestTime },
+      timeZone,
+    );
+    if (slot.getTime() <= now.getTime()) slotOf.set(official.id, slot);
+  }
+  const due = officials.filter((official) => slotOf.has(official.id));
+  if (due.length === 0) return result;
+  const dueIds = due.map((official) => official.id);
+  const campaignIds = campaigns.map((campaign) => campaign.id);
+
+  const decided = await db.weeklyDigestSent.findMany({
+    where: { week: week.key, officialId: { in: dueIds }, campaignId: { in: campaignIds } },
+    select: { officialId: true, campaignId: true },
+  });
+  const already = new Set(decided.map((row) => pairKey(row.officialId, row.campaignId)));
+
+  // The campaigns with at least one participant in each leader's subtree, in one query.
+  const leaderIds = due.filter((official) => official.role === 'leader').map((official) => official.id);
+  const inSubtree =
+    leaderIds.length === 0
+      ? []
+      : await db.$queryRaw<{ officialId: string; campaignId: string }[]>`
+          SELECT o.id AS "officialId", c.id AS "campaignId"
+          FROM "Official" o
+          JOIN "Unit" ou ON ou.id = o."unitId"
+          CROSS JOIN unnest(${campaignIds}::uuid[]) AS c(id)
+          WHERE o.id = ANY(${leaderIds}::uuid[])
+            AND EXISTS (
+              SELECT 1 FROM "CampaignUnit" cu JOIN "Unit" u ON u.id = cu."unitId"
+              WHERE cu."campaignId" = c.id AND u.path LIKE ou.path || '%')`;
+  const leads = new Set(inSubtree.map((row) => pairKey(row.officialId, row.campaignId)));
+
+  const pairs: Pair[] = [];
+  for (const official of due) {
+    const account = preferredAccount(official.accounts, official.preferredChannel);
+    if (!account) continue;
+    const recipient: Recipient = {
+      officialId: official.id,
+      code: official.code,
+      locale: official.locale,
+      account,
+    };
+    for (const campaign of campaigns) {
+      const key = pairKey(official.id, campaign.id);
+      if (already.has(key)) continue;
+      // A week whose slot came before the launch has nothing to add to the launch itself.
+      const slot = slotOf.get(official.id);
+      if (!slot || !campaign.launchedAt || slot.getTime() < campaign.launchedAt.getTime()) continue;
+      const whole = official.role === 'admin' && official.unitId === campaign.issuerUnitId;
+      if (!whole && !leads.has(key)) continue;
+      pairs.push({
+        recipient,
+        campaign: { id: campaign.id, docNumber: campaign.docNumber, issuerCode: campaign.issuerUnit.code },
+        unitCode: whole ? undefined : official.unit.code,
+      });
+    }
+  }
+  if (pairs.length === 0) return result;
+
+  const lastSent = await db.$queryRaw<{ officialId: string; campaignId: string; fingerprint: string }[]>`
+    SELECT DISTINCT ON ("officialId", "campaignId") "officialId", "campaignId", fingerprint
+    FROM "WeeklyDigestSent"
+    WHERE sent AND week < ${week.key}
+      AND "officialId" = ANY(${[...new Set(pairs.map((p) => p.recipient.officialId))]}::uuid[])
+      AND "campaignId" = ANY(${[...new Set(pairs.map((p) => p.campaign.id))]}::uuid[])
+    ORDER BY "officialId", "campaignId", week DESC`;
+  const lastFingerprint = new Map(
+    lastSent.map((row) => [pairKey(row.officialId, row.campaignId), row.fingerprint]),
+  );
+
+  // One roll-up per scope, however many supervisors share it.
+  const scopes = new Map<string, { summary: CampaignSummary; exemplars: number }>();
+  const scopeOf = async (pair: Pair) => {
+    const key = `${pair.campaign.id}|${pair.unitCode ?? ''}`;
+    let scope = scopes.get(key);
+    if (!scope) {
+      const summary = await campaignSummary(db, pair.campaign.id, { unitCode: pair.unitCode, now, timeZone });
+      const exemplars = await countExemplars(db, pair.campaign.id, { unitCode: pair.unitCode });
+      scope = { summary, exemplars };
+      scopes.set(key, scope);
+    }
+    return scope;
+  };
+  const decisions: Decided[] = [];
+  for (const pair of pairs) {
+    const { summary, exemplars } = await scopeOf(pair);
+    const fingerprint = digestFingerprint(summary);
+    const decision = digestDecision({
+      summary,
+      fingerprint,
+      lastSentFingerprint: lastFingerprint.get(pairKey(pair.recipient.officialId, pair.campaign.id)) ?? null,
+    });
+    if (decision !== 'skip') decisions.push({ ...pair, summary, exemplars, fingerprint, decision });
+  }
+
+  const build = (chosen: Decided[]) => {
+    const items: OutboxItem[] = [];
+    const sample: SweepMessage[] = [];
+    for (const digest of chosen) {
+      if (digest.decision !== 'send') continue;
+      const messages = deps.render.weeklyDigest(digest.recipient.locale, digest.summary, {
+        monday: week.monday,
+        sunday: week.sunday,
+        now,
+        exemplars: digest.exemplars,
+      });
+      messages.forEach((message, index) => {
+        const item = outboxItem(
+          `weekly-digest:${week.key}:${digest.campaign.id}:${digest.recipient.officialId}:${index}`,
+          digest.recipient,
+          message,
+        );
+        items.push(item);
+        if (sample.length < SAMPLE_LIMIT) {
+          sample.push(
+            sampleOf(item, {
+              kind: 'weekly-digest',
+              slot: week.key,
+              docNumber: digest.campaign.docNumber,
+              unitCode: digest.unitCode ?? digest.campaign.issuerCode,
+              to: digest.recipient.code,
+            }),
+          );
+        }
+      });
+    }
+    return { items, sample };
+  };
+  const tally = (chosen: Decided[], messages: number, sample: SweepMessage[]): WeeklyDigestResult => {
+    const digests = chosen.filter((digest) => digest.decision === 'send').length;
+    return {
+      reminders: digests,
+      messages,
+      unreachable: 0,
+      sample,
+      details: { week: week.key, digests, unchanged: chosen.length - digests },
+    };
+  };
+
+  if (dryRun) {
+    const built = build(decisions);
+    return tally(decisions, built.items.length, built.sample);
+  }
+
+  return db.$transaction(
+    async (tx) => {
+      // The claim: only the (official, campaign, week) rows this transaction inserts are its to send.
+      const claimedRows = await tx.$queryRaw<{ officialId: string; campaignId: string }[]>`
+        INSERT INTO "WeeklyDigestSent" ("officialId", "campaignId", week, fingerprint, sent, at)
+        SELECT c."officialId", c."campaignId", ${week.key}, c.fingerprint, c.sent, ${now}
+        FROM unnest(${decisions.map((d) => d.recipient.officialId)}::uuid[],
+                    ${decisions.map((d) => d.campaign.id)}::uuid[],
+                    ${decisions.map((d) => d.fingerprint)}::text[],
+                    ${decisions.map((d) => d.decision === 'send')}::boolean[])
+          AS c("officialId", "campaignId", fingerprint, sent)
+        ON CONFLICT DO NOTHING
+        RETURNING "officialId", "campaignId"`;
+      const claimed = new Set(claimedRows.map((row) => pairKey(row.officialId, row.campaignId)));
+      const mine = decisions.filter((d) => claimed.has(pairKey(d.recipient.officialId, d.campaign.id)));
+      const built = build(mine);
+      const written = await writeOutboxInChunks(tx, built.items);
+      return tally(mine, written, built.sample);
+    },
+    { timeout: 120_000, maxWait: 10_000 },
+  );
+}
