@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startService, type ServiceProcess } from '../support/service.ts';
+import { linkTelegramUser, putOfficials, putUnits } from '../support/seed-api.ts';
 import { Emulator, type BotMessage, type ChatUser } from '../support/telegram.ts';
 import { FaultyTelegram } from '../support/telegram-proxy.ts';
 import { waitFor } from '../support/wait.ts';
@@ -61,13 +62,8 @@ function shown(html: string): string {
 
 const hasShown = (fragment: string) => (message: BotMessage) => shown(message.text).includes(fragment);
 
-async function linkedUser(officialCode: string, userId: number): Promise<ChatUser> {
-  const issued = await service.api<{ code: string }>('POST', `/api/officials/${officialCode}/link-codes`);
-  expect(issued.status).toBe(201);
-  const user = emulator.user(TOKEN, userId);
-  await user.ask(`/start ${issued.body.code}`, (message) => message.text.includes('Đã liên kết'));
-  return user;
-}
+const linkedUser = (officialCode: string, userId: number): Promise<ChatUser> =>
+  linkTelegramUser(service, emulator, TOKEN, officialCode, userId);
 
 beforeAll(async () => {
   emulator = await Emulator.start();
@@ -78,17 +74,14 @@ beforeAll(async () => {
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_API_ROOT: proxy.url,
   });
-  expect((await service.api('PUT', '/api/units/EV-ROOT', { name: NAMES.root })).status).toBe(200);
-  for (const [code, name] of CHILDREN)
-    expect((await service.api('PUT', `/api/units/${code}`, { name, parentCode: 'EV-ROOT' })).status).toBe(
-      200,
-    );
-  const people = [
-    ['EV-LEADER', NAMES.leader, 'EV-ROOT', 'leader'],
-    ['EV-FOCAL', NAMES.focal, 'EV-MD', 'focal'],
-  ] as const;
-  for (const [code, name, unitCode, role] of people)
-    expect((await service.api('PUT', `/api/officials/${code}`, { name, unitCode, role })).status).toBe(200);
+  await putUnits(service, [
+    { code: 'EV-ROOT', name: NAMES.root },
+    ...CHILDREN.map(([code, name]) => ({ code, name, parentCode: 'EV-ROOT' })),
+  ]);
+  await putOfficials(service, [
+    { code: 'EV-LEADER', name: NAMES.leader, unitCode: 'EV-ROOT', role: 'leader' },
+    { code: 'EV-FOCAL', name: NAMES.focal, unitCode: 'EV-MD', role: 'focal' },
+  ]);
   const created = await service.api<{ id: string }>('POST', '/api/campaigns', {
     docNumber: NAMES.doc,
     title: NAMES.title,

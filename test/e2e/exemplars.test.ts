@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startService, type ServiceProcess } from '../support/service.ts';
+import { hasText, linkTelegramUser, putOfficials, putUnits } from '../support/seed-api.ts';
 import { Emulator, type BotMessage, type ChatUser } from '../support/telegram.ts';
 import { FaultyTelegram } from '../support/telegram-proxy.ts';
 import { FakeZaloBot, type ZaloUser } from '../support/zalo-bot.ts';
@@ -22,7 +23,6 @@ let zalo: FakeZaloBot;
 let database: TestDatabase;
 let service: ServiceProcess;
 
-const hasText = (fragment: string) => (message: BotMessage) => message.text.includes(fragment);
 const has = (fragment: string) => (text: string) => text.includes(fragment);
 
 interface ExemplarJson {
@@ -36,13 +36,8 @@ interface ExemplarJson {
   createdAt: string;
 }
 
-async function linkedTelegram(officialCode: string, userId: number): Promise<ChatUser> {
-  const issued = await service.api<{ code: string }>('POST', `/api/officials/${officialCode}/link-codes`);
-  expect(issued.status).toBe(201);
-  const user = emulator.user(TELEGRAM_TOKEN, userId);
-  await user.ask(`/start ${issued.body.code}`, hasText('Đã liên kết'));
-  return user;
-}
+const linkedTelegram = (officialCode: string, userId: number): Promise<ChatUser> =>
+  linkTelegramUser(service, emulator, TELEGRAM_TOKEN, officialCode, userId);
 
 async function linkedZalo(officialCode: string, chatId: string): Promise<ZaloUser> {
   const issued = await service.api<{ code: string }>('POST', `/api/officials/${officialCode}/link-codes`);
@@ -115,21 +110,17 @@ describe('exemplars (điển hình tiên tiến) over Telegram and Zalo', () => 
   let otherCampaignId: string;
 
   it('sets up two running campaigns; Bình Lư takes part in both, Sơn Bình in one', async () => {
-    for (const [code, name, parentCode] of [
-      ['TAMDUONG', 'UBND huyện Tam Đường', undefined],
-      ['TD-BINHLU', 'UBND xã Bình Lư', 'TAMDUONG'],
-      ['TD-SONBINH', 'UBND xã Sơn Bình', 'TAMDUONG'],
-    ] as const) {
-      expect((await service.api('PUT', `/api/units/${code}`, { name, parentCode })).status).toBe(200);
-    }
-    for (const [code, name, unitCode, role] of [
-      ['CB2', 'Tẩn Văn Chiến', 'TD-BINHLU', 'focal'],
-      ['CB3', 'Sùng Lữ Páo', 'TAMDUONG', 'leader'],
-      ['CB4', 'Đỗ Thị Lan', 'TD-SONBINH', 'member'],
-      ['CB5', 'Lò Văn Hùng', 'TD-BINHLU', 'member'],
-    ] as const) {
-      expect((await service.api('PUT', `/api/officials/${code}`, { name, unitCode, role })).status).toBe(200);
-    }
+    await putUnits(service, [
+      { code: 'TAMDUONG', name: 'UBND huyện Tam Đường' },
+      { code: 'TD-BINHLU', name: 'UBND xã Bình Lư', parentCode: 'TAMDUONG' },
+      { code: 'TD-SONBINH', name: 'UBND xã Sơn Bình', parentCode: 'TAMDUONG' },
+    ]);
+    await putOfficials(service, [
+      { code: 'CB2', name: 'Tẩn Văn Chiến', unitCode: 'TD-BINHLU', role: 'focal' },
+      { code: 'CB3', name: 'Sùng Lữ Páo', unitCode: 'TAMDUONG', role: 'leader' },
+      { code: 'CB4', name: 'Đỗ Thị Lan', unitCode: 'TD-SONBINH', role: 'member' },
+      { code: 'CB5', name: 'Lò Văn Hùng', unitCode: 'TD-BINHLU', role: 'member' },
+    ]);
     const campaign = (docNumber: string, unitCodes: string[]) =>
       service.api<{ id: string }>('POST', '/api/campaigns', {
         docNumber,

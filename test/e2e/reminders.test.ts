@@ -5,7 +5,8 @@ import { escalationOf, trackUntil } from '../../src/domain/reminder-planner.ts';
 import { formatDate, dateFromIso } from '../../src/domain/time.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startService, type ServiceProcess } from '../support/service.ts';
-import { Emulator, type BotMessage, type ChatUser } from '../support/telegram.ts';
+import { hasText, linkTelegramUser, putOfficials, putUnits } from '../support/seed-api.ts';
+import { Emulator, type ChatUser } from '../support/telegram.ts';
 
 /** Reminders end to end: the jobs API runs the sweep as of an instant; a Telegram user gets it and answers. */
 const TOKEN = '200000002:E2E-reminders';
@@ -26,14 +27,8 @@ const FIRST = trackUntil({ dueOn: DUE }, DEFAULT_POLICY, calendar, DUE)[0];
 const ESCALATION = escalationOf({ dueOn: DUE }, DEFAULT_POLICY, calendar);
 const ENDS = addDays(DUE, 90);
 
-const hasText = (fragment: string) => (message: BotMessage) => message.text.includes(fragment);
-
-async function linkedUser(officialCode: string, userId: number): Promise<ChatUser> {
-  const issued = await service.api<{ code: string }>('POST', `/api/officials/${officialCode}/link-codes`);
-  const user = emulator.user(TOKEN, userId);
-  await user.ask(`/start ${issued.body.code}`, hasText('Đã liên kết'));
-  return user;
-}
+const linkedUser = (officialCode: string, userId: number): Promise<ChatUser> =>
+  linkTelegramUser(service, emulator, TOKEN, officialCode, userId);
 
 beforeAll(async () => {
   emulator = await Emulator.start();
@@ -43,20 +38,16 @@ beforeAll(async () => {
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_API_ROOT: emulator.url,
   });
-  for (const [code, name, parentCode] of [
-    ['TAMDUONG', 'UBND huyện Tam Đường', undefined],
-    ['TD-BINHLU', 'UBND xã Bình Lư', 'TAMDUONG'],
-    ['TD-SONBINH', 'UBND xã Sơn Bình', 'TAMDUONG'],
-  ] as const) {
-    expect((await service.api('PUT', `/api/units/${code}`, { name, parentCode })).status).toBe(200);
-  }
-  for (const [code, name, unitCode, role] of [
-    ['CB1', 'Tẩn Văn Chiến', 'TD-BINHLU', 'focal'],
-    ['CB2', 'Chảo Văn Minh', 'TD-SONBINH', 'focal'],
-    ['CB3', 'Sùng Lữ Páo', 'TAMDUONG', 'leader'],
-  ] as const) {
-    expect((await service.api('PUT', `/api/officials/${code}`, { name, unitCode, role })).status).toBe(200);
-  }
+  await putUnits(service, [
+    { code: 'TAMDUONG', name: 'UBND huyện Tam Đường' },
+    { code: 'TD-BINHLU', name: 'UBND xã Bình Lư', parentCode: 'TAMDUONG' },
+    { code: 'TD-SONBINH', name: 'UBND xã Sơn Bình', parentCode: 'TAMDUONG' },
+  ]);
+  await putOfficials(service, [
+    { code: 'CB1', name: 'Tẩn Văn Chiến', unitCode: 'TD-BINHLU', role: 'focal' },
+    { code: 'CB2', name: 'Chảo Văn Minh', unitCode: 'TD-SONBINH', role: 'focal' },
+    { code: 'CB3', name: 'Sùng Lữ Páo', unitCode: 'TAMDUONG', role: 'leader' },
+  ]);
   focal = await linkedUser('CB1', 6001);
   leader = await linkedUser('CB3', 6003);
 });

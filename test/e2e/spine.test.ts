@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startService, type ServiceProcess } from '../support/service.ts';
+import { hasText, linkTelegramUser, putOfficials, putUnits } from '../support/seed-api.ts';
 import { Emulator, type BotMessage, type ChatUser } from '../support/telegram.ts';
 import { FaultyTelegram, type SentMedia } from '../support/telegram-proxy.ts';
 import { waitFor } from '../support/wait.ts';
@@ -17,15 +18,8 @@ let proxy: FaultyTelegram;
 let database: TestDatabase;
 let service: ServiceProcess;
 
-const hasText = (fragment: string) => (message: BotMessage) => message.text.includes(fragment);
-
-async function linkedUser(officialCode: string, userId: number): Promise<ChatUser> {
-  const issued = await service.api<{ code: string }>('POST', `/api/officials/${officialCode}/link-codes`);
-  expect(issued.status).toBe(201);
-  const user = emulator.user(TOKEN, userId);
-  await user.ask(`/start ${issued.body.code}`, hasText('Đã liên kết'));
-  return user;
-}
+const linkedUser = (officialCode: string, userId: number): Promise<ChatUser> =>
+  linkTelegramUser(service, emulator, TOKEN, officialCode, userId);
 
 beforeAll(async () => {
   emulator = await Emulator.start();
@@ -54,24 +48,18 @@ describe('a campaign from launch to summary over Telegram', () => {
   let campaignId: string;
 
   it('builds the organisation, officials and a campaign through the admin API', async () => {
-    const units = [
+    await putUnits(service, [
       { code: 'TAMDUONG', name: 'UBND huyện Tam Đường' },
       { code: 'TD-VHTT', name: 'Phòng Văn hóa và Thông tin', parentCode: 'TAMDUONG' },
       { code: 'TD-BINHLU', name: 'UBND xã Bình Lư', parentCode: 'TAMDUONG' },
       { code: 'TD-SONBINH', name: 'UBND xã Sơn Bình', parentCode: 'TAMDUONG' },
-    ];
-    for (const { code, ...body } of units) {
-      expect((await service.api('PUT', `/api/units/${code}`, body)).status).toBe(200);
-    }
-    const officials = [
+    ]);
+    await putOfficials(service, [
       { code: 'CB1', name: 'Trần Thị Mai', unitCode: 'TD-VHTT', role: 'focal' },
       { code: 'CB2', name: 'Tẩn Văn Chiến', unitCode: 'TD-BINHLU', role: 'focal' },
       { code: 'CB3', name: 'Sùng Lữ Páo', unitCode: 'TAMDUONG', role: 'leader' },
       { code: 'CB4', name: 'Đỗ Thị Lan', unitCode: 'TD-SONBINH', role: 'member' },
-    ];
-    for (const { code, ...body } of officials) {
-      expect((await service.api('PUT', `/api/officials/${code}`, body)).status).toBe(200);
-    }
+    ]);
     const created = await service.api<{ id: string; docNumber: string }>('POST', '/api/campaigns', {
       docNumber: DOC,
       title:

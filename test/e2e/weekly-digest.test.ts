@@ -2,7 +2,8 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startService, type ServiceProcess } from '../support/service.ts';
-import { Emulator, type BotMessage, type ChatUser } from '../support/telegram.ts';
+import { hasText, launchCampaign, linkTelegramUser, putOfficials, putUnits } from '../support/seed-api.ts';
+import { Emulator, type ChatUser } from '../support/telegram.ts';
 import { FaultyTelegram } from '../support/telegram-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -22,8 +23,6 @@ const today = DateTime.now().setZone(ZONE);
 const MONDAY = today.startOf('week').plus({ weeks: 1 }).set({ hour: 8 });
 const SUNDAY = MONDAY.plus({ days: 6 });
 
-const hasText = (fragment: string) => (message: BotMessage) => message.text.includes(fragment);
-
 beforeAll(async () => {
   emulator = await Emulator.start();
   proxy = await FaultyTelegram.start(emulator.url);
@@ -33,26 +32,14 @@ beforeAll(async () => {
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_API_ROOT: proxy.url,
   });
-  for (const [code, name, parentCode] of [
-    ['TAMDUONG', 'UBND huyện Tam Đường', undefined],
-    ['TD-BINHLU', 'UBND xã Bình Lư', 'TAMDUONG'],
-    ['TD-SONBINH', 'UBND xã Sơn Bình', 'TAMDUONG'],
-  ] as const) {
-    expect((await service.api('PUT', `/api/units/${code}`, { name, parentCode })).status).toBe(200);
-  }
-  expect(
-    (
-      await service.api('PUT', '/api/officials/CB3', {
-        name: 'Sùng Lữ Páo',
-        unitCode: 'TAMDUONG',
-        role: 'leader',
-      })
-    ).status,
-  ).toBe(200);
-  const issued = await service.api<{ code: string }>('POST', '/api/officials/CB3/link-codes');
-  leader = emulator.user(TOKEN, 6103);
-  await leader.ask(`/start ${issued.body.code}`, hasText('Đã liên kết'));
-  const created = await service.api<{ id: string }>('POST', '/api/campaigns', {
+  await putUnits(service, [
+    { code: 'TAMDUONG', name: 'UBND huyện Tam Đường' },
+    { code: 'TD-BINHLU', name: 'UBND xã Bình Lư', parentCode: 'TAMDUONG' },
+    { code: 'TD-SONBINH', name: 'UBND xã Sơn Bình', parentCode: 'TAMDUONG' },
+  ]);
+  await putOfficials(service, [{ code: 'CB3', name: 'Sùng Lữ Páo', unitCode: 'TAMDUONG', role: 'leader' }]);
+  leader = await linkTelegramUser(service, emulator, TOKEN, 'CB3', 6103);
+  await launchCampaign(service, {
     docNumber: DOC,
     title: 'Phong trào thi đua xây dựng nông thôn mới',
     issuerUnitCode: 'TAMDUONG',
@@ -61,8 +48,6 @@ beforeAll(async () => {
     unitCodes: ['TD-BINHLU', 'TD-SONBINH'],
     tasks: [{ key: 'QT', title: 'Quán triệt, triển khai', dueOn: today.plus({ days: 60 }).toISODate() }],
   });
-  expect(created.status).toBe(201);
-  expect((await service.api('POST', `/api/campaigns/${created.body.id}/launch`)).status).toBe(202);
 });
 
 afterAll(async () => {

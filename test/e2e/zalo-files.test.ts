@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signFileToken } from '../../src/file-links.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { freePort } from '../support/ports.ts';
+import { hasText, launchCampaign, putOfficials, putUnits } from '../support/seed-api.ts';
 import { startService, type ServiceProcess } from '../support/service.ts';
-import { Emulator, type BotMessage, type ChatUser } from '../support/telegram.ts';
+import { Emulator, type ChatUser } from '../support/telegram.ts';
 import { FaultyTelegram } from '../support/telegram-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 import { FakeZaloBot, type ZaloUser } from '../support/zalo-bot.ts';
@@ -82,7 +83,6 @@ beforeAll(async () => {
   bot = await FakeZaloBot.start(BOT_TOKEN);
   oa = await FakeZaloOa.start(APP_ID, APP_SECRET, OA_SECRET);
   database = await createTestDatabase();
-  const tokens = oa.issue();
   const port = await freePort();
   publicUrl = `http://127.0.0.1:${port}`;
   service = await startService({
@@ -96,13 +96,7 @@ beforeAll(async () => {
     ZALO_BOT_TOKEN: BOT_TOKEN,
     ZALO_BOT_API_ROOT: bot.url,
     ZALO_BOT_MODE: 'polling',
-    ZALO_OA_APP_ID: APP_ID,
-    ZALO_OA_SECRET_KEY: OA_SECRET,
-    ZALO_OA_APP_SECRET: APP_SECRET,
-    ZALO_OA_ACCESS_TOKEN: tokens.accessToken,
-    ZALO_OA_REFRESH_TOKEN: tokens.refreshToken,
-    ZALO_OA_API_ROOT: oa.url,
-    ZALO_OA_OAUTH_ROOT: oa.url,
+    ...oa.serviceEnv(),
   });
 });
 
@@ -126,14 +120,20 @@ describe('summary pictures and files through public links', () => {
       { code: 'TD-SONBINH', name: 'UBND xã Sơn Bình', parentCode: 'TAMDUONG', blockCodes: ['CUM1'] },
       { code: 'TD-BANGIANG', name: 'UBND xã Bản Giang', parentCode: 'TAMDUONG', blockCodes: ['CUM2'] },
     ];
-    for (const { code, ...body } of units) {
-      expect((await service.api('PUT', `/api/units/${code}`, { ...body, kind: 'commune' })).status).toBe(200);
-    }
-    for (const code of ['LD-ZALO', 'LD-OA', 'LD-TG']) {
-      const body = { name: `Lãnh đạo ${code}`, unitCode: 'TAMDUONG', role: 'leader' };
-      expect((await service.api('PUT', `/api/officials/${code}`, body)).status).toBe(200);
-    }
-    const created = await service.api<{ id: string }>('POST', '/api/campaigns', {
+    await putUnits(
+      service,
+      units.map((unit) => ({ ...unit, kind: 'commune' })),
+    );
+    await putOfficials(
+      service,
+      ['LD-ZALO', 'LD-OA', 'LD-TG'].map((code) => ({
+        code,
+        name: `Lãnh đạo ${code}`,
+        unitCode: 'TAMDUONG',
+        role: 'leader',
+      })),
+    );
+    await launchCampaign(service, {
       docNumber: DOC,
       title: 'Thi đua xây dựng nông thôn mới',
       issuerUnitCode: 'TAMDUONG',
@@ -142,18 +142,14 @@ describe('summary pictures and files through public links', () => {
       unitCodes: units.slice(1).map((unit) => unit.code),
       tasks: [{ key: 'QT', title: 'Quán triệt, triển khai', dueOn: '2027-07-15' }],
     });
-    expect(created.status).toBe(201);
-    expect((await service.api('POST', `/api/campaigns/${created.body.id}/launch`)).status).toBe(202);
 
     zaloLeader = bot.user('zf-1');
     await zaloLeader.ask(`/start ${await linkCode('LD-ZALO')}`, has('Đã liên kết'));
     const after = oa.sentTo('9001').length;
     await oaSay('9001', `/start ${await linkCode('LD-OA')}`);
-    await oa.waitForSent('the OA link', '9001', (message) => message.text.includes('Đã liên kết'), after);
+    await oa.waitForSent('the OA link', '9001', hasText('Đã liên kết'), after);
     telegramLeader = emulator.user(TELEGRAM_TOKEN, 7001);
-    const linked = await telegramLeader.ask(`/start ${await linkCode('LD-TG')}`, (message) =>
-      message.text.includes('Đã liên kết'),
-    );
+    const linked = await telegramLeader.ask(`/start ${await linkCode('LD-TG')}`, hasText('Đã liên kết'));
     expect(linked.text).toContain('LD-TG');
   });
 
@@ -221,9 +217,7 @@ describe('summary pictures and files through public links', () => {
   });
 
   it('summarises a block typed over Telegram, and its buttons keep the block', async () => {
-    const summary = await telegramLeader.ask('tổng hợp khối cum1', (message: BotMessage) =>
-      message.text.includes('TỔNG HỢP'),
-    );
+    const summary = await telegramLeader.ask('tổng hợp khối cum1', hasText('TỔNG HỢP'));
     expect(summary.text).toContain('Khối/cụm thi đua: CUM1 (xã, phường, thị trấn)');
     expect(summary.text).toContain('Đơn vị tham gia: 2 ');
     expect(summary.text).toContain('UBND xã Bình Lư');
@@ -239,9 +233,7 @@ describe('summary pictures and files through public links', () => {
       proxy.media.find((media) => media.chatId === '7001' && media.method === 'sendDocument'),
     );
     expect(workbook.file.subarray(0, 2).toString('latin1')).toBe('PK');
-    const unknown = await telegramLeader.ask('tong hop khoi CUM7', (message) =>
-      message.text.includes('khối'),
-    );
+    const unknown = await telegramLeader.ask('tong hop khoi CUM7', hasText('khối'));
     expect(unknown.text).toContain('Không có khối/cụm thi đua "CUM7"');
     expect(unknown.text).toContain('CUM1, CUM2');
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { hasText, putOfficials } from '../support/seed-api.ts';
 import { startService, type ServiceProcess } from '../support/service.ts';
 import { waitFor } from '../support/wait.ts';
 import { FakeZaloBot } from '../support/zalo-bot.ts';
@@ -46,24 +47,15 @@ async function ask(userId: string, text: string, match: (message: OaSent) => boo
   return oa.waitForSent(`an answer to "${text}"`, userId, match, after);
 }
 
-const has = (fragment: string) => (message: OaSent) => message.text.includes(fragment);
-
 beforeAll(async () => {
   oa = await FakeZaloOa.start(APP_ID, APP_SECRET, OA_SECRET);
   bot = await FakeZaloBot.start(BOT_TOKEN);
   database = await createTestDatabase();
   db = createDb(database.url);
-  const tokens = oa.issue();
   oa.refreshDelayMs = 300;
   const env = {
     DATABASE_URL: database.url,
-    ZALO_OA_APP_ID: APP_ID,
-    ZALO_OA_SECRET_KEY: OA_SECRET,
-    ZALO_OA_APP_SECRET: APP_SECRET,
-    ZALO_OA_ACCESS_TOKEN: tokens.accessToken,
-    ZALO_OA_REFRESH_TOKEN: tokens.refreshToken,
-    ZALO_OA_API_ROOT: oa.url,
-    ZALO_OA_OAUTH_ROOT: oa.url,
+    ...oa.serviceEnv(),
     ZALO_BOT_TOKEN: BOT_TOKEN,
     ZALO_BOT_API_ROOT: bot.url,
   };
@@ -98,13 +90,11 @@ describe('the Zalo Official Account channel', () => {
       parentCode: 'TAMDUONG',
     });
     await first.api('PUT', '/api/units/TD-BINHLU', { name: 'UBND xã Bình Lư', parentCode: 'TAMDUONG' });
-    for (const [code, name, unitCode, role] of [
-      ['CB1', 'Trần Thị Mai', 'TD-VHTT', 'focal'],
-      ['CB2', 'Tẩn Văn Chiến', 'TD-BINHLU', 'focal'],
-      ['AD1', 'Lò Thị Hoa', 'TAMDUONG', 'admin'],
-    ] as const) {
-      expect((await first.api('PUT', `/api/officials/${code}`, { name, unitCode, role })).status).toBe(200);
-    }
+    await putOfficials(first, [
+      { code: 'CB1', name: 'Trần Thị Mai', unitCode: 'TD-VHTT', role: 'focal' },
+      { code: 'CB2', name: 'Tẩn Văn Chiến', unitCode: 'TD-BINHLU', role: 'focal' },
+      { code: 'AD1', name: 'Lò Thị Hoa', unitCode: 'TAMDUONG', role: 'admin' },
+    ]);
     const created = await first.api<{ id: string }>('POST', '/api/campaigns', {
       docNumber: DOC,
       title: 'Thi đua cải cách hành chính',
@@ -119,12 +109,12 @@ describe('the Zalo Official Account channel', () => {
 
     const code = async (official: string) =>
       (await first.api<{ code: string }>('POST', `/api/officials/${official}/link-codes`)).body.code;
-    expect((await ask('8001', `/start ${await code('CB1')}`, has('Đã liên kết'))).text).toContain(
+    expect((await ask('8001', `/start ${await code('CB1')}`, hasText('Đã liên kết'))).text).toContain(
       'Trần Thị Mai',
     );
     // CB2 has both: the Zalo bot first, then the OA (the most recent one gets the news).
     await bot.user('zb-2').ask(await code('CB2'), (text) => text.includes('Đã liên kết'));
-    await ask('8002', await code('CB2'), has('Đã liên kết'));
+    await ask('8002', await code('CB2'), hasText('Đã liên kết'));
     await bot.user('zb-9').ask(`/start ${await code('AD1')}`, (text) => text.includes('Đã liên kết'));
   });
 
@@ -147,24 +137,24 @@ describe('the Zalo Official Account channel', () => {
       [first, second, first].map(async (s) => (await post(s, body, signature)).status),
     );
     expect(statuses).toEqual([200, 200, 200]);
-    await oa.waitForSent('the help', '8001', has('Hướng dẫn'), after);
+    await oa.waitForSent('the help', '8001', hasText('Hướng dẫn'), after);
     // The marker proves that anything the replays could have sent would have arrived by now.
-    await ask('8001', '/nhiemvu', has('nhiệm vụ'));
-    expect(oa.sentTo('8001').slice(after).filter(has('Hướng dẫn'))).toHaveLength(1);
+    await ask('8001', '/nhiemvu', hasText('nhiệm vụ'));
+    expect(oa.sentTo('8001').slice(after).filter(hasText('Hướng dẫn'))).toHaveLength(1);
   });
 
   it('sends the launch with quick-reply buttons; a tap acknowledges; outside the window it falls back', async () => {
     oa.inject('8002', { error: -230, message: 'User has not interacted with the OA in the last 7 days' });
     const launched = await first.api<{ recipients: number }>('POST', `/api/campaigns/${campaignId}/launch`);
     expect(launched.body.recipients).toBe(2);
-    const launch = await oa.waitForSent('the launch', '8001', has(DOC));
+    const launch = await oa.waitForSent('the launch', '8001', hasText(DOC));
     expect(launch.text).not.toMatch(/<\/?b>/);
     expect(launch.buttons.map((button) => [button.title, button.type])).toEqual([
       ['👍 Đã nhận', 'oa.query.hide'],
       ['📝 Đăng ký thi đua', 'oa.query.hide'],
     ]);
     const ack = launch.buttons[0]?.payload as string;
-    expect((await ask('8001', ack, has('kế hoạch'))).text).toContain('đã nhận kế hoạch');
+    expect((await ask('8001', ack, hasText('kế hoạch'))).text).toContain('đã nhận kế hoạch');
 
     // CB2 is outside the OA's customer-service window: the row fails with the reason, and the launch
     // goes to CB2's Zalo bot chat instead.
@@ -185,15 +175,15 @@ describe('the Zalo Official Account channel', () => {
   });
 
   it('takes status by button and by free text', async () => {
-    const question = await ask('8001', '/baocao', has('Rà soát'));
+    const question = await ask('8001', '/baocao', hasText('Rà soát'));
     expect(question.buttons).toHaveLength(4);
     const done = question.buttons[0]?.payload as string;
-    const recorded = await ask('8001', done, has('Đã ghi nhận'));
+    const recorded = await ask('8001', done, hasText('Đã ghi nhận'));
     expect(recorded.text).toContain('Hoàn thành');
-    expect((await ask('8001', recorded.buttons[0]?.payload as string, has('hoàn tác'))).text).toContain(
+    expect((await ask('8001', recorded.buttons[0]?.payload as string, hasText('hoàn tác'))).text).toContain(
       'Đã hoàn tác',
     );
-    expect((await ask('8001', 'dang trien khai 60%', has('Đã ghi nhận'))).text).toContain('60%');
+    expect((await ask('8001', 'dang trien khai 60%', hasText('Đã ghi nhận'))).text).toContain('60%');
   });
 
   it('refreshes an expired token once across both instances and sends again', async () => {
@@ -202,8 +192,8 @@ describe('the Zalo Official Account channel', () => {
     const afterA = oa.sentTo('8001').length;
     expect(await say('8001', '/nhiemvu', first)).toBe(200);
     expect(await say('8001', '/huongdan', second)).toBe(200);
-    await oa.waitForSent('the help', '8001', has('Hướng dẫn'), afterA);
-    await oa.waitForSent('the task list', '8001', has('Nhiệm vụ của'), afterA);
+    await oa.waitForSent('the help', '8001', hasText('Hướng dẫn'), afterA);
+    await oa.waitForSent('the task list', '8001', hasText('Nhiệm vụ của'), afterA);
     expect(oa.refreshes.length).toBeGreaterThan(before);
     expect(oa.refreshes.every((refresh) => refresh.ok)).toBe(true);
     const used = oa.refreshes.map((refresh) => refresh.refreshToken);

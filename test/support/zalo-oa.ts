@@ -88,6 +88,20 @@ export class FakeZaloOa {
     return pair;
   }
 
+  /** The service settings that point the OA channel at this fake, with a freshly issued token pair. */
+  serviceEnv(): Record<string, string> {
+    const tokens = this.issue();
+    return {
+      ZALO_OA_APP_ID: this.appId,
+      ZALO_OA_SECRET_KEY: this.oaSecretKey,
+      ZALO_OA_APP_SECRET: this.appSecret,
+      ZALO_OA_ACCESS_TOKEN: tokens.accessToken,
+      ZALO_OA_REFRESH_TOKEN: tokens.refreshToken,
+      ZALO_OA_API_ROOT: this.url,
+      ZALO_OA_OAUTH_ROOT: this.url,
+    };
+  }
+
   /** Every access token issued so far stops working (-216), as after an expiry. */
   expireAccessTokens(): void {
     this.validAccess.clear();
