@@ -1,0 +1,270 @@
+// The supervisors' summary over 10,000 units in 4 levels (a province, 10 districts, 1,000 communes, 8,989
+// villages), one campaign of 20 tasks and 3 reports per (unit, task), some undone: p50/p95 of what
+// GET /api/campaigns/:id/summary does (the service's roll-up and its math, and the route through fastify
+// inject) for the province and for one district, against the same roll-up written as one raw SQL query
+// run with pg in the same run (the floor: the database does all the counting and returns only the
+// figures). Prints figures and ratios; asserts nothing. Targets (issue 6): p95 < 100 ms, ≤ 1.5× raw SQL.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createDb } from '../src/db/client.ts';
+import { applyMigrations, ensureDatabase } from '../src/db/migrate.ts';
+import { buildServer } from '../src/http/server.ts';
+import { createLogger } from '../src/logger.ts';
+import { createMetrics } from '../src/metrics.ts';
+import type { ChaseRenderer, NewsRenderer } from '../src/services/ports.ts';
+import type { Summary } from '../src/domain/summary.ts';
+import { campaignRollUp, summaryFromRollUp } from '../src/services/summaries.ts';
+
+const SERVER = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
+const DISTRICTS = 10;
+const COMMUNES = 1000;
+const VILLAGES = Number(process.env.BENCH_UNITS ?? 10_000) - 1 - DISTRICTS - COMMUNES;
+const TASKS = 20;
+const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const ZONE = 'Asia/Ho_Chi_Minh';
+// Half of the tasks are past due at this instant, so the late lists are long (the expensive case).
+const NOW = new Date('2026-09-01T03:00:00Z');
+const TOKEN = 'bench-token';
+/** A database seeded by an earlier run, reused and kept (for working on the query); unset: a fresh one. */
+const REUSE = process.env.BENCH_SUMMARY_DB;
+
+/** Bulk seeding in SQL: 600,000 reports from generate_series, not 600,000 creates. */
+async function seed(client: pg.Client): Promise<{ campaignId: string }> {
+  await client.query(`
+    INSERT INTO "Unit" (id, code, name, path, "updatedAt")
+    SELECT id, 'TINH', 'UBND tỉnh Lai Châu', '/' || id || '/', now() FROM (SELECT gen_random_uuid() AS id) g`);
+  const levels: [string, string, number, string, number][] = [
+    ['HUYEN', 'UBND huyện số', DISTRICTS, 'TINH', 1],
+    ['XA', 'UBND xã số', COMMUNES, 'HUYEN', DISTRICTS],
+    ['THON', 'Thôn bản số', VILLAGES, 'XA', COMMUNES],
+  ];
+  for (const [prefix, name, count, parentPrefix, parents] of levels) {
+    await client.query(
+      `INSERT INTO "Unit" (id, code, name, "parentId", path, "blockCodes", "updatedAt")
+       SELECT g.id, $1 || '-' || g.i, $2 || ' ' || g.i, p.id, p.path || g.id || '/', ARRAY[$1 || '-KHOI-' || (g.i % 5)], now()
+       FROM (SELECT gen_random_uuid() AS id, i FROM generate_series(0, $3::int - 1) i) g
+       JOIN "Unit" p ON p.code = CASE WHEN $4 = 'TINH' THEN 'TINH' ELSE $4 || '-' || (g.i % $5::int) END`,
+      [prefix, name, count, parentPrefix, parents],
+    );
+  }
+  await client.query(`
+    INSERT INTO "Official" (id, code, name, "unitId", role, "updatedAt")
+    SELECT gen_random_uuid(), 'CB-' || u.code, 'Cán bộ ' || u.name, u.id, 'focal', now() FROM "Unit" u`);
+  const {
+    rows: [campaign],
+  } = await client.query<{ id: string }>(`
+    INSERT INTO "Campaign" (id, "docNumber", title, "issuerUnitId", "startsOn", "endsOn", state, "launchedAt", "updatedAt")
+    SELECT gen_random_uuid(), '01/KH-BENCH', 'Phong trào thi đua đo hiệu năng', id, '2026-06-01', '2026-12-31',
+      'running', '2026-06-01T02:00:00Z', now()
+    FROM "Unit" WHERE code = 'TINH' RETURNING id`);
+  const campaignId = campaign?.id ?? '';
+  await client.query(
+    `INSERT INTO "Task" (id, "campaignId", key, title, "dueOn", position)
+     SELECT gen_random_uuid(), $1, 'NV' || i, 'Nhiệm vụ số ' || i, DATE '2026-07-01' + i * 7, i
+     FROM generate_series(1, ${TASKS}) i`,
+    [campaignId],
+  );
+  await client.query(
+    `INSERT INTO "CampaignUnit" ("campaignId", "unitId") SELECT $1, id FROM "Unit" WHERE code <> 'TINH'`,
+    [campaignId],
+  );
+  // Most units acknowledged, fewer registered.
+  for (const [table, share] of [
+    ['Acknowledgement', 9],
+    ['Registration', 6],
+  ] as const) {
+    await client.query(
+      `INSERT INTO "${table}" ("campaignId", "unitId", "officialId", channel)
+       SELECT $1, cu."unitId", o.id, 'telegram' FROM "CampaignUnit" cu JOIN "Official" o ON o."unitId" = cu."unitId"
+       WHERE cu."campaignId" = $1 AND abs(hashtext(cu."unitId"::text)) % 10 < ${share}`,
+      [campaignId],
+    );
+  }
+  // 3 reports per (unit, task), a day apart, statuses spread by a hash; the latest is undone for ~1 in 10
+  // pairs (the middle one counts) and all three for ~1 in 20 (the pair counts as not reported).
+  await client.query(
+    `INSERT INTO "StatusReport" (id, "taskId", "unitId", "officialId", status, percent, note, channel, "createdAt", "undoneAt")
+     SELECT gen_random_uuid(), t.id, cu."unitId", o.id,
+       (ARRAY['done', 'in_progress', 'blocked', 'not_started'])[1 + abs(hashtext(t.id::text || cu."unitId"::text || k)) % 4]::"ReportStatus",
+       (abs(hashtext(cu."unitId"::text || k)) % 101), 'Ghi chú ' || k, 'telegram',
+       TIMESTAMP '2026-07-01' + (t.position * 7 + k) * INTERVAL '1 day',
+       CASE
+         WHEN abs(hashtext(t.id::text || cu."unitId"::text)) % 20 = 0 THEN TIMESTAMP '2026-08-30'
+         WHEN k = 3 AND abs(hashtext(cu."unitId"::text || t.id::text)) % 10 = 0 THEN TIMESTAMP '2026-08-30'
+       END
+     FROM "CampaignUnit" cu
+     JOIN "Official" o ON o."unitId" = cu."unitId"
+     CROSS JOIN "Task" t
+     CROSS JOIN generate_series(1, 3) k
+     WHERE cu."campaignId" = $1 AND t."campaignId" = $1`,
+    [campaignId],
+  );
+  await client.query('VACUUM ANALYZE');
+  return { campaignId };
+}
+
+/**
+ * The same roll-up as one query, as a developer writing SQL by hand would: the latest not-undone report
+ * of every (unit, task) inside the subtree (the same index probe the service uses), then the units'
+ * totals, per-task counts, per-child counts and the late and unreported units, all aggregated in
+ * PostgreSQL and returned as one small JSON value: no rows to ship, no arithmetic left to do.
+ */
+const RAW_SUMMARY = `
+WITH scope AS MATERIALIZED (
+  SELECT u.id, u.code, u.name,
+    CASE WHEN u.path = $2 THEN u.id ELSE split_part(substr(u.path, length($2) + 1), '/', 1)::uuid END AS child
+  FROM "CampaignUnit" cu JOIN "Unit" u ON u.id = cu."unitId"
+  WHERE cu."campaignId" = $1 AND u.path LIKE $2 || '%'
+),
+tasks AS MATERIALIZED (
+  SELECT id, key, position, "dueOn" < $3::date AS past FROM "Task" WHERE "campaignId" = $1
+),
+items AS MATERIALIZED (
+  SELECT s.id AS unit, s.child, t.id AS task, l.status, t.past AND l.status IS DISTINCT FROM 'done' AS late
+  FROM scope s CROSS JOIN tasks t
+  LEFT JOIN LATERAL (
+    SELECT r.status FROM "StatusReport" r
+    WHERE r."taskId" = t.id AND r."unitId" = s.id AND r."undoneAt" IS NULL
+    ORDER BY r."createdAt" DESC, r.id DESC LIMIT 1
+  ) l ON true
+),
+per_unit AS MATERIALIZED (
+  SELECT unit, child, bool_or(late) AS late, bool_or(status IS NOT NULL) AS reported FROM items GROUP BY unit, child
+)
+SELECT json_build_object(
+  'units', (SELECT json_build_object(
+      'total', count(*),
+      'acknowledged', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Acknowledgement" a WHERE a."campaignId" = $1 AND a."unitId" = p.unit)),
+      'registered', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Registration" g WHERE g."campaignId" = $1 AND g."unitId" = p.unit)),
+      'reported', count(*) FILTER (WHERE reported), 'overdue', count(*) FILTER (WHERE late)) FROM per_unit p),
+  'tasks', (SELECT json_agg(x ORDER BY x.position) FROM (
+      SELECT t.key, t.position, count(*) FILTER (WHERE i.status = 'done') AS done,
+        count(*) FILTER (WHERE i.status = 'in_progress') AS "inProgress",
+        count(*) FILTER (WHERE i.status = 'blocked') AS blocked,
+        count(*) FILTER (WHERE i.status = 'not_started') AS "notStarted",
+        count(*) FILTER (WHERE i.status IS NULL) AS "noReport", count(*) FILTER (WHERE i.late) AS overdue
+      FROM items i JOIN tasks t ON t.id = i.task GROUP BY t.key, t.position) x),
+  'children', (SELECT json_agg(x ORDER BY x.name) FROM (
+      SELECT c.code, c.name, i.done, i.overdue, p.units, p."lateUnits"
+      FROM (SELECT child, count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE late) AS overdue
+            FROM items GROUP BY child) i
+      JOIN (SELECT child, count(*) AS units, count(*) FILTER (WHERE late) AS "lateUnits" FROM per_unit GROUP BY child) p
+        ON p.child = i.child
+      JOIN "Unit" c ON c.id = i.child) x),
+  'lateUnits', (SELECT COALESCE(json_agg(json_build_object('code', s.code, 'name', s.name) ORDER BY s.name), '[]')
+      FROM per_unit p JOIN scope s ON s.id = p.unit WHERE p.late),
+  'unreportedUnits', (SELECT COALESCE(json_agg(json_build_object('code', s.code, 'name', s.name) ORDER BY s.name), '[]')
+      FROM per_unit p JOIN scope s ON s.id = p.unit WHERE NOT p.reported)
+) AS summary`;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function measure(work: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < 3; i++) await work(); // warm caches and plans
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    await work();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+}
+
+export async function main(): Promise<void> {
+  const name = REUSE ?? `thidua_bench_${randomBytes(4).toString('hex')}`;
+  const url = `${SERVER}/${name}`;
+  if (!REUSE) {
+    await ensureDatabase(url);
+    await applyMigrations(url);
+  }
+  // The baseline gets the service's setting too (no JIT), so it is the best a hand-written query does.
+  const client = new pg.Client({ connectionString: url, options: '-c jit=off' });
+  await client.connect();
+  const db = createDb(url);
+  const app = buildServer({
+    db,
+    token: TOKEN,
+    clock: { now: () => NOW },
+    random: { bytes: (n) => randomBytes(n) },
+    render: {} as NewsRenderer & ChaseRenderer,
+    timeZone: ZONE,
+    channels: [],
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+    handleEvent: () => Promise.reject(new Error('no chat in this benchmark')),
+    readiness: {},
+    boardQueues: [],
+  });
+  try {
+    const seedStart = performance.now();
+    const campaignId = REUSE
+      ? ((await client.query<{ id: string }>(`SELECT id FROM "Campaign"`)).rows[0]?.id ?? '')
+      : (await seed(client)).campaignId;
+    const seedMs = performance.now() - seedStart;
+    const counts = await client.query<{ units: string; reports: string }>(
+      `SELECT (SELECT count(*) FROM "Unit") AS units, (SELECT count(*) FROM "StatusReport") AS reports`,
+    );
+    const lines = [
+      `seeded ${counts.rows[0]?.units} units (4 levels), ${TASKS} tasks, ${counts.rows[0]?.reports} reports in ${(seedMs / 1000).toFixed(1)} s; ${RUNS} runs each`,
+      '',
+      '| scope | units | service p50 / p95 (ms) | HTTP p50 / p95 (ms) | raw SQL p50 / p95 (ms) | service p95 / raw p95 |',
+      '|---|---|---|---|---|---|',
+    ];
+    for (const unitCode of [undefined, 'HUYEN-3']) {
+      const scopePath = (
+        await client.query<{ path: string }>(`SELECT path FROM "Unit" WHERE code = $1`, [unitCode ?? 'TINH'])
+      ).rows[0]?.path;
+      let served: ReturnType<typeof summaryFromRollUp> | undefined;
+      const service = await measure(async () => {
+        const rolled = await campaignRollUp(db, campaignId, { unitCode });
+        served = summaryFromRollUp(rolled, { now: NOW, timeZone: ZONE });
+      });
+      const http = await measure(async () => {
+        const response = await app.inject({
+          method: 'GET',
+          url: `/api/campaigns/${campaignId}/summary${unitCode ? `?unit=${unitCode}` : ''}`,
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        if (response.statusCode !== 200) throw new Error(`summary answered ${response.statusCode}`);
+      });
+      let raw: Pick<Summary, 'units' | 'tasks' | 'lateUnits' | 'unreportedUnits'> | undefined;
+      const rawSql = await measure(async () => {
+        const result = await client.query<{ summary: NonNullable<typeof raw> }>(RAW_SUMMARY, [
+          campaignId,
+          scopePath,
+          '2026-09-01',
+        ]);
+        raw = result.rows[0]?.summary;
+      });
+      // The two must agree, or the comparison means nothing.
+      const figures = (summary: typeof raw) =>
+        JSON.stringify({
+          units: summary?.units,
+          tasks: summary?.tasks.map(({ done, inProgress, blocked, notStarted, noReport, overdue }) =>
+            [done, inProgress, blocked, notStarted, noReport, overdue].map(Number),
+          ),
+          late: summary?.lateUnits.map((unit) => unit.code).sort(),
+          unreported: summary?.unreportedUnits.map((unit) => unit.code).sort(),
+        });
+      if (!served || figures(served) !== figures(raw))
+        throw new Error(`service and raw SQL disagree:\n${figures(served)}\n${figures(raw)}`);
+      lines.push(
+        `| ${unitCode ?? 'TINH (root)'} | ${served.units.total} | ${service.p50.toFixed(1)} / ${service.p95.toFixed(1)} | ${http.p50.toFixed(1)} / ${http.p95.toFixed(1)} | ${rawSql.p50.toFixed(1)} / ${rawSql.p95.toFixed(1)} | ${(service.p95 / rawSql.p95).toFixed(2)} |`,
+      );
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await app.close();
+    await db.$disconnect();
+    await client.end();
+    if (!REUSE) {
+      const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    }
+  }
+}
