@@ -16,10 +16,12 @@ import { deliveryQueueName, type DeliveryJob } from './queues.ts';
  * counts fixed windows opened by the first job, which lets a full window's sends at the end of one and
  * as many at the start of the next through within a second, and Telegram answers 429 (pausing the whole
  * queue). A sorted set of send times (Redis' clock) admits a send only while fewer than the limit went
- * out in the window; otherwise it answers how many ms until one leaves it. The window is a little longer
- * than a second because sends reach the platform a few ms after they are admitted, unevenly.
+ * out in the window; otherwise it answers how many ms until one leaves it. A send is entered when it is
+ * admitted and moved to the moment its answer came back (SEND_DONE_SCRIPT): Telegram saw it in between,
+ * so a window counted from the answer never lets the next send arrive within a second of it, however
+ * unevenly requests travel on a busy machine.
  */
-const SEND_WINDOW_MS = 1030;
+const SEND_WINDOW_MS = 1005;
 const SEND_WINDOW_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -27,11 +29,16 @@ local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window)
+  redis.call('PEXPIRE', KEYS[1], window * 60)
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - now + 1)
+`;
+const SEND_DONE_SCRIPT = `
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])
+return 0
 `;
 
 /** Sends in flight at once per worker process (and so the most a crashed worker can leave half-done). */
@@ -97,21 +104,27 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
+      const windowKey = `${options.prefix}:sendwindow:${channel.name}`;
+      const sendId = randomUUID();
       const botWait = Number(
         await connection.eval(
           SEND_WINDOW_SCRIPT,
           1,
-          `${options.prefix}:sendwindow:${channel.name}`,
+          windowKey,
           channel.limits.perSecond,
           SEND_WINDOW_MS,
-          randomUUID(),
+          sendId,
         ),
       );
       if (botWait > 0) {
         // Not sent: the chat's gap starts with the send that will happen, not with this refusal.
         await connection.del(gateKey);
-        await job.moveToDelayed(Date.now() + botWait, token);
-        throw new DelayedError();
+        // Back to the head of the queue and no fetching until a send leaves the window. Delaying the job
+        // instead would spend a slot of BullMQ's fixed-window limiter on a refusal: its next window then
+        // fills with refusals and sends nothing, and the bot runs at half its rate. A manual rate limit
+        // also restarts the limiter's window, so the two stay in step.
+        await worker.rateLimit(botWait);
+        throw Worker.RateLimitError();
       }
       let message = messageFromPayload(row.payload);
       const attachment = message.attachment;
@@ -136,6 +149,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
       // One part per run: a long message's parts keep the per-chat gap like separate messages.
       const index = Math.min(row.partsSent, parts.length - 1);
       const last = index === parts.length - 1;
+      const answered = () => connection.eval(SEND_DONE_SCRIPT, 1, windowKey, sendId);
       try {
         if (sendMedia && attachment && options.attachments) {
           const file = await options.attachments(attachment.ref);
@@ -150,7 +164,9 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
         }
         // The gap counts from the end of a send, so two sends never arrive closer than the gap.
         await connection.set(gateKey, '1', 'PX', channel.limits.perChatGapMs);
+        await answered();
       } catch (error) {
+        await answered();
         const failure = channel.classify(error);
         metrics.messagesFailed.inc({ ...label, reason: failure.kind });
         logger.warn({ outboxId: row.id, failure }, 'send failed');
