@@ -6,6 +6,9 @@ import type { Logger } from '../logger.ts';
 import { OUTBOX_CHANNEL } from '../services/outbox.ts';
 import type { DeliveryJob } from './queues.ts';
 
+/** The BullMQ priority of news (launches, reminders, digests); replies carry none and go first. */
+const NEWS_PRIORITY = 10;
+
 export interface RelayOptions {
   db: Db;
   databaseUrl: string;
@@ -111,16 +114,18 @@ export class OutboxRelay {
     await this.forgetLeasesIfRedisForgot();
     const leaseSeconds = (this.options.leaseMs ?? 60_000) / 1000;
     const channels = [...this.options.queues.keys()];
-    const rows = await this.options.db.$queryRaw<{ id: string; channel: string; again: boolean }[]>`
+    const rows = await this.options.db.$queryRaw<
+      { id: string; channel: string; again: boolean; reply: boolean }[]
+    >`
       WITH claimed AS (
-        SELECT id, "enqueuedAt" IS NOT NULL AS again FROM "OutboxMessage"
+        SELECT id, "enqueuedAt" IS NOT NULL AS again, "dedupeKey" LIKE 'reply:%' AS reply FROM "OutboxMessage"
         WHERE state = 'pending' AND channel = ANY(${channels})
           AND ("enqueuedAt" IS NULL OR "enqueuedAt" < now() - make_interval(secs => ${leaseSeconds}))
         ORDER BY "createdAt"
         LIMIT ${this.options.batchSize ?? 500}
         FOR UPDATE SKIP LOCKED)
       UPDATE "OutboxMessage" o SET "enqueuedAt" = now() FROM claimed WHERE o.id = claimed.id
-      RETURNING o.id, o.channel, claimed.again`;
+      RETURNING o.id, o.channel, claimed.again, claimed.reply`;
     const byChannel = new Map<string, typeof rows>();
     for (const row of rows) byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row]);
     for (const [channel, group] of byChannel) {
@@ -128,7 +133,13 @@ export class OutboxRelay {
       if (!queue) continue;
       try {
         await queue.addBulk(
-          group.map((row) => ({ name: 'send', data: { outboxId: row.id }, opts: { jobId: row.id } })),
+          group.map((row) => ({
+            name: 'send',
+            data: { outboxId: row.id },
+            // BullMQ takes jobs without a priority before prioritised ones: an answer to what someone just
+            // sent goes ahead of the thousands of launch or reminder messages that may be waiting.
+            opts: { jobId: row.id, ...(row.reply ? {} : { priority: NEWS_PRIORITY }) },
+          })),
         );
         await this.retryFailedJobs(
           queue,

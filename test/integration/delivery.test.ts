@@ -214,4 +214,46 @@ describe('delivery through the outbox', () => {
       expect((sends[i]?.at ?? 0) - (sends[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
     }
   });
+
+  it('answers someone who just wrote before the news already waiting for other chats', async () => {
+    const newsChats = Array.from({ length: 90 }, (_, i) => 7100 + i);
+    await db.$transaction((tx) =>
+      writeOutbox(
+        tx,
+        newsChats.map((chatId) => ({
+          dedupeKey: `news:${chatId}`,
+          channel: 'telegram',
+          chatId: String(chatId),
+          channelAccountId: null,
+          message: { text: 'Phát động phong trào thi đua' },
+        })),
+      ),
+    );
+    await waitFor('the news to start going out', () =>
+      Promise.resolve(proxy.attempts.some((attempt) => attempt.chatId === '7100') ? true : undefined),
+    );
+    await db.$transaction((tx) =>
+      writeOutbox(tx, [
+        {
+          dedupeKey: 'reply:telegram:990001:0',
+          channel: 'telegram',
+          chatId: '7300',
+          channelAccountId: null,
+          message: { text: 'Đã ghi nhận: Hoàn thành' },
+        },
+      ]),
+    );
+    await waitFor('every message to go out', async () =>
+      (await db.outboxMessage.count({
+        where: { chatId: { in: [...newsChats, 7300].map(String) }, state: 'sent' },
+      })) === 91
+        ? true
+        : undefined,
+    );
+    const order = proxy.attempts
+      .filter((attempt) => attempt.status === 200 && Number(attempt.chatId) >= 7100)
+      .map((attempt) => attempt.chatId);
+    // At 30 messages/s the reply waits for what was in flight and the current second, not for all 90.
+    expect(order.indexOf('7300')).toBeLessThan(45);
+  });
 });
