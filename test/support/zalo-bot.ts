@@ -8,6 +8,9 @@ export interface ZaloBotFault {
   description: string;
 }
 
+/** An answer to the next sends to anyone: a Bot API error, or a gateway's HTTP error without a Bot API body. */
+export type ZaloBotBurstFault = ZaloBotFault | { httpStatus: number };
+
 export interface SentMessage {
   chatId: string;
   text: string;
@@ -49,6 +52,11 @@ export class FakeZaloBot {
   private readonly updates: object[] = [];
   private wake: (() => void)[] = [];
   private readonly faults = new Map<string, ZaloBotFault[]>();
+  private readonly burst: ZaloBotBurstFault[] = [];
+  /** Per chat: sendMessage calls, those answered with the chat's own outcome, and messages delivered. */
+  private readonly perChat = new Map<string, { attempts: number; tries: number; delivered: number }>();
+  /** Answers of injectNext given so far. */
+  burstAnswered = 0;
   private nextId = 1;
   private readonly server: Server;
   /** Cap on how long getUpdates holds a call, whatever timeout the bot asked for. */
@@ -82,6 +90,32 @@ export class FakeZaloBot {
   /** The next sends to this chat get these answers, in order. */
   inject(chatId: string, ...faults: ZaloBotFault[]): void {
     this.faults.set(chatId, [...(this.faults.get(chatId) ?? []), ...faults]);
+  }
+
+  /** The next `count` sendMessage calls, to whichever chat, get this answer instead of their own. */
+  injectNext(count: number, fault: ZaloBotBurstFault): void {
+    for (let i = 0; i < count; i += 1) this.burst.push(fault);
+  }
+
+  /** sendMessage calls to this chat, whatever the answer. */
+  attempts(chatId: string): number {
+    return this.perChat.get(chatId)?.attempts ?? 0;
+  }
+
+  /** sendMessage calls to this chat that got the chat's own answer (not one of injectNext's). */
+  tries(chatId: string): number {
+    return this.perChat.get(chatId)?.tries ?? 0;
+  }
+
+  /** Text messages this chat received. */
+  delivered(chatId: string): number {
+    return this.perChat.get(chatId)?.delivered ?? 0;
+  }
+
+  private chat(chatId: string) {
+    let counts = this.perChat.get(chatId);
+    if (!counts) this.perChat.set(chatId, (counts = { attempts: 0, tries: 0, delivered: 0 }));
+    return counts;
   }
 
   /** An update as the platform documents it (ids are strings, dates in ms). */
@@ -247,8 +281,18 @@ export class FakeZaloBot {
           return this.fail(response, 400, 'Bad Request', 'sendMessage: parse_mode');
         if (extra.length > 0) this.violations.push(`sendMessage: undocumented fields ${extra.join(', ')}`);
         const chatId = body.chat_id as string;
+        const counts = this.chat(chatId);
+        counts.attempts += 1;
+        const burst = this.burst.shift();
+        if (burst) {
+          this.burstAnswered += 1;
+          if ('httpStatus' in burst) return void response.writeHead(burst.httpStatus).end('Bad Gateway');
+          return this.answer(response, { ok: false, ...burst });
+        }
+        counts.tries += 1;
         const fault = this.faults.get(chatId)?.shift();
         if (fault) return this.answer(response, { ok: false, ...fault });
+        counts.delivered += 1;
         this.sent.push({ chatId, text: body.text, at: Date.now() });
         return this.answer(response, {
           ok: true,

@@ -44,6 +44,13 @@ export class FakeZaloOa {
   private readonly validAccess = new Set<string>();
   private readonly liveRefresh = new Set<string>();
   private readonly faults = new Map<string, OaFault[]>();
+  /** HTTP errors a gateway answers to the next messages, before any token or user is looked at. */
+  private readonly burst: number[] = [];
+  /** Per user: messages that got the user's own answer (past the token and any burst), and those sent. */
+  private readonly perUser = new Map<string, { tries: number; delivered: number }>();
+  /** Messages answered with -216 because their access token had expired, and by injectNextHttp. */
+  expiredAnswers = 0;
+  burstAnswered = 0;
   /** Slows the OAuth answer down, so that racing instances overlap. */
   refreshDelayMs = 0;
   /** Answers every refresh with this failure while set. */
@@ -105,6 +112,21 @@ export class FakeZaloOa {
   /** Every access token issued so far stops working (-216), as after an expiry. */
   expireAccessTokens(): void {
     this.validAccess.clear();
+  }
+
+  /** The next `count` messages, to whichever user, get this HTTP status and no OA answer. */
+  injectNextHttp(count: number, status: number): void {
+    for (let i = 0; i < count; i += 1) this.burst.push(status);
+  }
+
+  /** Messages to this user that got the user's own answer: a per-user fault or delivery. */
+  tries(userId: string): number {
+    return this.perUser.get(userId)?.tries ?? 0;
+  }
+
+  /** Messages this user received. */
+  delivered(userId: string): number {
+    return this.perUser.get(userId)?.delivered ?? 0;
   }
 
   inject(userId: string, ...faults: OaFault[]): void {
@@ -176,8 +198,15 @@ export class FakeZaloOa {
       return invalid('content-type must be application/json');
     const token = request.headers.access_token;
     if (typeof token !== 'string' || token === '') return invalid('no access_token header');
-    if (!this.validAccess.has(token))
+    const status = this.burst.shift();
+    if (status !== undefined) {
+      this.burstAnswered += 1;
+      return void response.writeHead(status).end('Bad Gateway');
+    }
+    if (!this.validAccess.has(token)) {
+      this.expiredAnswers += 1;
       return this.answer(response, { error: -216, message: 'Access token is invalid' });
+    }
     let body: { recipient?: { user_id?: unknown }; message?: { text?: unknown; attachment?: unknown } };
     try {
       body = JSON.parse(raw) as typeof body;
@@ -224,8 +253,12 @@ export class FakeZaloOa {
         buttons.push(button);
       }
     }
+    let counts = this.perUser.get(userId);
+    if (!counts) this.perUser.set(userId, (counts = { tries: 0, delivered: 0 }));
+    counts.tries += 1;
     const fault = this.faults.get(userId)?.shift();
     if (fault) return this.answer(response, fault);
+    counts.delivered += 1;
     this.sent.push({ userId, text, buttons, ...(media ? { media } : {}) });
     this.answer(response, {
       error: 0,
