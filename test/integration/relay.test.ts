@@ -31,6 +31,8 @@ async function queueMessage(key: string): Promise<string> {
 }
 
 const stateOf = (id: string) => queue.getJobState(id);
+/** News waits in BullMQ's prioritised set (replies, queued without a priority, go before it). */
+const NEWS_WAITING = 'prioritized';
 
 beforeAll(async () => {
   testDb = await withTestDb();
@@ -61,13 +63,13 @@ describe('the outbox relay', () => {
   it('re-enqueues at its next sweep when Redis has forgotten the queue, without waiting out the lease', async () => {
     const id = await queueMessage('forgotten');
     expect(await relay.sweep()).toBe(1);
-    expect(await stateOf(id)).toBe('waiting');
+    expect(await stateOf(id)).toBe(NEWS_WAITING);
     expect(await relay.sweep()).toBe(0);
     // What a Redis restart or FLUSHALL leaves of this deployment: nothing.
     for (const key of await redis.keys(`${prefix}:*`)) await redis.del(key);
     expect(await stateOf(id)).toBe('unknown');
     expect(await relay.sweep()).toBe(1);
-    expect(await stateOf(id)).toBe('waiting');
+    expect(await stateOf(id)).toBe(NEWS_WAITING);
   });
 
   it('retries, once the lease runs out, the job of a row that is still pending but whose job failed for good', async () => {
@@ -90,7 +92,7 @@ describe('the outbox relay', () => {
       async () => ((await relay.sweep()) === 1 ? true : undefined),
       { timeoutMs: 10_000, everyMs: 200 },
     );
-    expect(await stateOf(id)).toBe('waiting');
+    expect(await stateOf(id)).toBe(NEWS_WAITING);
     expect((await queue.getJob(id))?.attemptsMade).toBe(0);
   });
 });
