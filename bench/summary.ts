@@ -99,15 +99,23 @@ async function seed(client: pg.Client): Promise<{ campaignId: string }> {
      WHERE cu."campaignId" = $1 AND t."campaignId" = $1`,
     [campaignId],
   );
+  // The current status of each pair, as the services keep it: seeded in bulk like the migration's backfill.
+  await client.query(`
+    INSERT INTO "CurrentStatus" ("taskId", "unitId", "reportId", status, percent, "reportedAt")
+    SELECT DISTINCT ON (r."taskId", r."unitId") r."taskId", r."unitId", r.id, r.status, r.percent, r."createdAt"
+    FROM "StatusReport" r
+    WHERE r."undoneAt" IS NULL
+    ORDER BY r."taskId", r."unitId", r."createdAt" DESC, r.id DESC`);
   await client.query('VACUUM ANALYZE');
   return { campaignId };
 }
 
 /**
- * The same roll-up as one query, as a developer writing SQL by hand would: the latest not-undone report
- * of every (unit, task) inside the subtree (the same index probe the service uses), then the units'
- * totals, per-task counts, per-child counts and the late and unreported units, all aggregated in
- * PostgreSQL and returned as one small JSON value: no rows to ship, no arithmetic left to do.
+ * The same roll-up as one query, as a DBA would write it over CurrentStatus: the scope's current statuses
+ * joined once (the planner picks a sequential scan and hash join at the root, the (unitId, …) index for a
+ * district), then counted per unit, per task and per child with plain counts (no arrays, so nothing
+ * spills), the late and unreported units listed, all in PostgreSQL and returned as one small JSON value:
+ * no rows to ship, no arithmetic left to do. A pair with no row has no report (or all of them undone).
  */
 const RAW_SUMMARY = `
 WITH scope AS MATERIALIZED (
@@ -120,39 +128,39 @@ tasks AS MATERIALIZED (
   SELECT id, key, position, "dueOn" < $3::date AS past FROM "Task" WHERE "campaignId" = $1
 ),
 items AS MATERIALIZED (
-  SELECT s.id AS unit, s.child, t.id AS task, l.status, t.past AND l.status IS DISTINCT FROM 'done' AS late
-  FROM scope s CROSS JOIN tasks t
-  LEFT JOIN LATERAL (
-    SELECT r.status FROM "StatusReport" r
-    WHERE r."taskId" = t.id AND r."unitId" = s.id AND r."undoneAt" IS NULL
-    ORDER BY r."createdAt" DESC, r.id DESC LIMIT 1
-  ) l ON true
+  SELECT s.id AS unit, cs."taskId" AS task, cs.status, t.past
+  FROM scope s JOIN "CurrentStatus" cs ON cs."unitId" = s.id JOIN tasks t ON t.id = cs."taskId"
 ),
 per_unit AS MATERIALIZED (
-  SELECT unit, child, bool_or(late) AS late, bool_or(status IS NOT NULL) AS reported FROM items GROUP BY unit, child
+  SELECT s.id AS unit, s.child, i.unit IS NOT NULL AS reported, COALESCE(i.done, 0) AS done,
+    (SELECT count(*) FROM tasks WHERE past) - COALESCE(i.done_past, 0) AS late_items
+  FROM scope s LEFT JOIN (
+    SELECT unit, count(*) FILTER (WHERE status = 'done') AS done,
+      count(*) FILTER (WHERE status = 'done' AND past) AS done_past
+    FROM items GROUP BY unit
+  ) i ON i.unit = s.id
 )
 SELECT json_build_object(
   'units', (SELECT json_build_object(
       'total', count(*),
       'acknowledged', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Acknowledgement" a WHERE a."campaignId" = $1 AND a."unitId" = p.unit)),
       'registered', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "Registration" g WHERE g."campaignId" = $1 AND g."unitId" = p.unit)),
-      'reported', count(*) FILTER (WHERE reported), 'overdue', count(*) FILTER (WHERE late)) FROM per_unit p),
+      'reported', count(*) FILTER (WHERE reported), 'overdue', count(*) FILTER (WHERE late_items > 0)) FROM per_unit p),
   'tasks', (SELECT json_agg(x ORDER BY x.position) FROM (
       SELECT t.key, t.position, count(*) FILTER (WHERE i.status = 'done') AS done,
         count(*) FILTER (WHERE i.status = 'in_progress') AS "inProgress",
         count(*) FILTER (WHERE i.status = 'blocked') AS blocked,
         count(*) FILTER (WHERE i.status = 'not_started') AS "notStarted",
-        count(*) FILTER (WHERE i.status IS NULL) AS "noReport", count(*) FILTER (WHERE i.late) AS overdue
-      FROM items i JOIN tasks t ON t.id = i.task GROUP BY t.key, t.position) x),
+        (SELECT count(*) FROM scope) - count(i.status) AS "noReport",
+        CASE WHEN t.past THEN (SELECT count(*) FROM scope) - count(*) FILTER (WHERE i.status = 'done') ELSE 0 END
+          AS overdue
+      FROM tasks t LEFT JOIN items i ON i.task = t.id GROUP BY t.id, t.key, t.position, t.past) x),
   'children', (SELECT json_agg(x ORDER BY x.name) FROM (
-      SELECT c.code, c.name, i.done, i.overdue, p.units, p."lateUnits"
-      FROM (SELECT child, count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE late) AS overdue
-            FROM items GROUP BY child) i
-      JOIN (SELECT child, count(*) AS units, count(*) FILTER (WHERE late) AS "lateUnits" FROM per_unit GROUP BY child) p
-        ON p.child = i.child
-      JOIN "Unit" c ON c.id = i.child) x),
+      SELECT c.code, c.name, sum(p.done) AS done, sum(p.late_items) AS overdue, count(*) AS units,
+        count(*) FILTER (WHERE p.late_items > 0) AS "lateUnits"
+      FROM per_unit p JOIN "Unit" c ON c.id = p.child GROUP BY c.id, c.code, c.name) x),
   'lateUnits', (SELECT COALESCE(json_agg(json_build_object('code', s.code, 'name', s.name) ORDER BY s.name), '[]')
-      FROM per_unit p JOIN scope s ON s.id = p.unit WHERE p.late),
+      FROM per_unit p JOIN scope s ON s.id = p.unit WHERE p.late_items > 0),
   'unreportedUnits', (SELECT COALESCE(json_agg(json_build_object('code', s.code, 'name', s.name) ORDER BY s.name), '[]')
       FROM per_unit p JOIN scope s ON s.id = p.unit WHERE NOT p.reported)
 ) AS summary`;

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/client.ts';
+import type { Queryable, Tx } from '../db/client.ts';
 import { normalisePercent, type Status } from '../domain/status.ts';
 
 export interface UnitTask {
@@ -69,8 +69,74 @@ export type RecordResult =
   | { kind: 'recorded'; reportId: string; task: { title: string; docNumber: string }; percent: number | null }
   | { kind: 'not_allowed' };
 
+/**
+ * Runs the work in the caller's transaction, or in one of its own when given the bare client: a report
+ * and the CurrentStatus row it changes are written together or not at all.
+ */
+function inTransaction<T>(db: Queryable, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return '$transaction' in db ? db.$transaction(work) : work(db);
+}
+
+/**
+ * Makes a new report the current status of its (task, unit) unless a later one already is: two reports
+ * written at once leave the later by (createdAt, id) whichever commits last, since the upsert waits for the
+ * other's row lock and then compares against what it committed.
+ */
+async function advanceCurrent(
+  tx: Tx,
+  report: {
+    id: string;
+    taskId: string;
+    unitId: string;
+    status: Status;
+    percent: number | null;
+    createdAt: Date;
+  },
+): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO "CurrentStatus" ("taskId", "unitId", "reportId", status, percent, "reportedAt")
+    VALUES (${report.taskId}::uuid, ${report.unitId}::uuid, ${report.id}::uuid, ${report.status}::"ReportStatus",
+      ${report.percent}, ${report.createdAt})
+    ON CONFLICT ("taskId", "unitId") DO UPDATE
+      SET "reportId" = excluded."reportId", status = excluded.status, percent = excluded.percent,
+        "reportedAt" = excluded."reportedAt"
+      WHERE (excluded."reportedAt", excluded."reportId") >= ("CurrentStatus"."reportedAt", "CurrentStatus"."reportId")`;
+}
+
+/**
+ * After a report is undone: when it was the current status, the latest report still standing takes its
+ * place (or the row goes: nothing left reported). The row lock makes a concurrent report or undo of the
+ * same pair wait, and the search after it sees what they committed.
+ */
+async function retreatCurrent(tx: Tx, report: { id: string; taskId: string; unitId: string }): Promise<void> {
+  const [current] = await tx.$queryRaw<{ reportId: string }[]>`
+    SELECT "reportId" FROM "CurrentStatus"
+    WHERE "taskId" = ${report.taskId}::uuid AND "unitId" = ${report.unitId}::uuid
+    FOR UPDATE`;
+  if (current && current.reportId !== report.id) return;
+  const replaced = await tx.$executeRaw`
+    UPDATE "CurrentStatus" c
+    SET "reportId" = l.id, status = l.status, percent = l.percent, "reportedAt" = l."createdAt"
+    FROM (
+      SELECT r.id, r.status, r.percent, r."createdAt" FROM "StatusReport" r
+      WHERE r."taskId" = ${report.taskId}::uuid AND r."unitId" = ${report.unitId}::uuid AND r."undoneAt" IS NULL
+      ORDER BY r."createdAt" DESC, r.id DESC
+      LIMIT 1
+    ) l
+    WHERE c."taskId" = ${report.taskId}::uuid AND c."unitId" = ${report.unitId}::uuid`;
+  if (replaced === 0 && current) {
+    await tx.currentStatus.delete({
+      where: { taskId_unitId: { taskId: report.taskId, unitId: report.unitId } },
+    });
+  }
+}
+
 /** Records one status report; every report is kept, with who, when and through which channel. */
-export async function recordStatus(tx: Queryable, input: StatusInput): Promise<RecordResult> {
+export function recordStatus(db: Queryable, input: StatusInput): Promise<RecordResult> {
+  return inTransaction(db, (tx) => record(tx, input));
+}
+
+async function record(tx: Tx, input: StatusInput): Promise<RecordResult> {
   const task = await tx.task.findFirst({
     where: { id: input.taskId, campaign: { ...reportable, units: { some: { unitId: input.unitId } } } },
     include: { campaign: { select: { docNumber: true } } },
@@ -97,6 +163,7 @@ export async function recordStatus(tx: Queryable, input: StatusInput): Promise<R
       roundId: round?.id ?? null,
     },
   });
+  await advanceCurrent(tx, report);
   return {
     kind: 'recorded',
     reportId: report.id,
@@ -108,10 +175,14 @@ export async function recordStatus(tx: Queryable, input: StatusInput): Promise<R
 export type UndoResult = { kind: 'undone'; taskTitle: string } | { kind: 'already_undone' | 'not_allowed' };
 
 /** Withdraws a report made by the same unit; the row stays, marked undone, for the audit trail. */
-export async function undoReport(
-  tx: Queryable,
+export function undoReport(
+  db: Queryable,
   input: { reportId: string; unitId: string; now: Date },
 ): Promise<UndoResult> {
+  return inTransaction(db, (tx) => undo(tx, input));
+}
+
+async function undo(tx: Tx, input: { reportId: string; unitId: string; now: Date }): Promise<UndoResult> {
   const report = await tx.statusReport.findFirst({
     where: { id: input.reportId, unitId: input.unitId },
     include: { task: { select: { title: true } } },
@@ -121,6 +192,7 @@ export async function undoReport(
     where: { id: report.id, undoneAt: null },
     data: { undoneAt: input.now },
   });
+  if (changed.count > 0) await retreatCurrent(tx, report);
   return changed.count === 0 ? { kind: 'already_undone' } : { kind: 'undone', taskTitle: report.task.title };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -121,5 +121,89 @@ describe('migrate', () => {
     expect(await applyMigrations(target, migrationsDir)).toEqual([path.basename(created ?? '')]);
     expect(await diffMigration(target, schemaPath, migrationsDir)).toBe('');
     expect(await createMigration(target, 'nothing', schemaPath, migrationsDir)).toBeNull();
+  });
+});
+
+describe('the current_status migration', () => {
+  it('backfills each pair with its latest report not undone, and none where all are undone', async () => {
+    const currentStatus = committed.find((name) => /^\d{14}_current_status$/.test(name));
+    if (!currentStatus) throw new Error('no current_status migration');
+    // The database as it was before: every migration up to the one that adds CurrentStatus.
+    const before = await mkdtemp(path.join(os.tmpdir(), 'migrate-before-'));
+    tmpDirs.push(before);
+    await cp('prisma/migrations/migration_lock.toml', path.join(before, 'migration_lock.toml'));
+    for (const name of committed.filter((migration) => migration < currentStatus)) {
+      await cp(path.join('prisma/migrations', name), path.join(before, name), { recursive: true });
+    }
+    const url = freshDatabaseUrl();
+    await ensureDatabase(url);
+    await applyMigrations(url, before);
+
+    // Two units, two tasks. U1/T1: three reports, the latest undone (the middle one counts); U1/T2: two
+    // reports at the same instant (the higher id counts); U2/T1: its only report undone (no status).
+    await query(
+      url,
+      `INSERT INTO "Unit" (id, code, name, path, "updatedAt") VALUES
+         ('00000000-0000-7000-8000-000000000001', 'U1', 'Xã Một', '/00000000-0000-7000-8000-000000000001/', now()),
+         ('00000000-0000-7000-8000-000000000002', 'U2', 'Xã Hai', '/00000000-0000-7000-8000-000000000002/', now());
+       INSERT INTO "Official" (id, code, name, "unitId", role, "updatedAt")
+         VALUES ('00000000-0000-7000-8000-000000000011', 'O1', 'Cán bộ', '00000000-0000-7000-8000-000000000001', 'focal', now());
+       INSERT INTO "Campaign" (id, "docNumber", title, "issuerUnitId", "startsOn", "endsOn", "updatedAt")
+         VALUES ('00000000-0000-7000-8000-000000000021', '01/KH', 'Thi đua', '00000000-0000-7000-8000-000000000001',
+           '2026-01-01', '2026-12-31', now());
+       INSERT INTO "Task" (id, "campaignId", key, title, "dueOn") VALUES
+         ('00000000-0000-7000-8000-000000000031', '00000000-0000-7000-8000-000000000021', 'T1', 'Một', '2026-06-30'),
+         ('00000000-0000-7000-8000-000000000032', '00000000-0000-7000-8000-000000000021', 'T2', 'Hai', '2026-06-30');
+       INSERT INTO "StatusReport" (id, "taskId", "unitId", "officialId", status, percent, channel, "createdAt", "undoneAt")
+       VALUES
+         ('00000000-0000-7000-8000-000000000041', '00000000-0000-7000-8000-000000000031',
+           '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000011', 'not_started', NULL,
+           'telegram', '2026-03-01', NULL),
+         ('00000000-0000-7000-8000-000000000042', '00000000-0000-7000-8000-000000000031',
+           '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000011', 'in_progress', 60,
+           'telegram', '2026-03-02', NULL),
+         ('00000000-0000-7000-8000-000000000043', '00000000-0000-7000-8000-000000000031',
+           '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000011', 'done', NULL,
+           'telegram', '2026-03-03', '2026-03-04'),
+         ('00000000-0000-7000-8000-000000000045', '00000000-0000-7000-8000-000000000032',
+           '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000011', 'done', NULL,
+           'telegram', '2026-03-05', NULL),
+         ('00000000-0000-7000-8000-000000000044', '00000000-0000-7000-8000-000000000032',
+           '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000011', 'blocked', NULL,
+           'telegram', '2026-03-05', NULL),
+         ('00000000-0000-7000-8000-000000000046', '00000000-0000-7000-8000-000000000031',
+           '00000000-0000-7000-8000-000000000002', '00000000-0000-7000-8000-000000000011', 'done', NULL,
+           'telegram', '2026-03-01', '2026-03-02')`,
+    );
+
+    expect(await applyMigrations(url)).toEqual([currentStatus]);
+    const rows = await query<{
+      task: string;
+      unit: string;
+      reportId: string;
+      status: string;
+      percent: number | null;
+    }>(
+      url,
+      `SELECT t.key AS task, u.code AS unit, c."reportId", c.status::text AS status, c.percent
+       FROM "CurrentStatus" c JOIN "Task" t ON t.id = c."taskId" JOIN "Unit" u ON u.id = c."unitId"
+       ORDER BY t.key, u.code`,
+    );
+    expect(rows).toEqual([
+      {
+        task: 'T1',
+        unit: 'U1',
+        reportId: '00000000-0000-7000-8000-000000000042',
+        status: 'in_progress',
+        percent: 60,
+      },
+      {
+        task: 'T2',
+        unit: 'U1',
+        reportId: '00000000-0000-7000-8000-000000000045',
+        status: 'done',
+        percent: null,
+      },
+    ]);
   });
 });
