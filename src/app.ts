@@ -3,12 +3,9 @@ import type { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Channel } from './channels/channel.ts';
-import { TelegramChannel } from './channels/telegram/telegram.ts';
-import { ZaloBotChannel } from './channels/zalo/bot-api.ts';
-import { createZaloOaChannel } from './channels/zalo/oa.ts';
 import type { Config } from './config.ts';
 import { makeAttachment } from './conversation/attachments.ts';
-import { Dialogue } from './conversation/dialogue.ts';
+import type { Dialogue } from './conversation/dialogue.ts';
 import { Renderer } from './conversation/render.ts';
 import { createDb, type Db } from './db/client.ts';
 import { fileLinks } from './file-links.ts';
@@ -16,9 +13,6 @@ import { applyMigrations, ensureDatabase } from './db/migrate.ts';
 import { createDeliveryQueue, type DeliveryJob } from './delivery/queues.ts';
 import { refreshGauges } from './delivery/gauges.ts';
 import { OutboxRelay } from './delivery/relay.ts';
-import { startDeliveryWorker } from './delivery/worker.ts';
-import { seedDemo, startEmulator } from './demo/demo.ts';
-import { buildServer } from './http/server.ts';
 import { createTranslator } from './i18n.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -26,10 +20,13 @@ import { createRedis } from './redis.ts';
 import { alertAdmins } from './services/alerts.ts';
 import { systemClock, type Clock, type Random } from './services/ports.ts';
 import { linkGuard, RedisThrottle } from './throttle.ts';
-import { createJobsApi } from '../jobs/api.ts';
 import { createJobs } from '../jobs/index.ts';
 import { JobScheduler, createJobsQueue, startJobsWorker } from '../jobs/scheduler.ts';
 import type { JobContext } from '../jobs/types.ts';
+
+// What only some roles use (the HTTP server and the dialogue, the delivery worker, each channel's
+// client, the demo's emulator) is imported where it is started, not here: a process loads only the
+// modules of its own roles, which keeps the scheduler and the worker smaller (bench/RESULTS.md, memory).
 
 export interface AppOptions {
   clock?: Clock;
@@ -92,6 +89,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
 
     let telegramApiRoot = config.telegram?.apiRoot;
     if (config.demo && runs('web')) {
+      const { startEmulator } = await import('./demo/demo.ts');
       const emulator = await startEmulator(config.demoTelegramPort);
       stoppers.push(emulator.stop);
       telegramApiRoot = emulator.url;
@@ -101,6 +99,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
 
     const channels: Channel[] = [];
     if (config.telegram && telegramApiRoot) {
+      const { TelegramChannel } = await import('./channels/telegram/telegram.ts');
       channels.push(
         new TelegramChannel({
           token: config.telegram.token,
@@ -114,6 +113,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       );
     }
     if (config.zaloBot) {
+      const { ZaloBotChannel } = await import('./channels/zalo/bot-api.ts');
       channels.push(
         new ZaloBotChannel({
           ...config.zaloBot,
@@ -123,6 +123,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       );
     }
     if (config.zaloOa) {
+      const { createZaloOaChannel } = await import('./channels/zalo/oa.ts');
       const oaLogger = logger.child({ channel: 'zalo_oa' });
       const appId = config.zaloOa.appId;
       const onTokenFailure = (reason: string) =>
@@ -153,6 +154,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     stoppers.push(() => jobsQueue.close());
 
     if (runs('worker')) {
+      const { startDeliveryWorker } = await import('./delivery/worker.ts');
       const workers: Worker<DeliveryJob>[] = channels.map((channel) =>
         startDeliveryWorker({
           channel,
@@ -190,6 +192,11 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     let demoSeeded = false;
     let address: string | undefined;
     if (runs('web')) {
+      const [{ Dialogue }, { buildServer }, { createJobsApi }] = await Promise.all([
+        import('./conversation/dialogue.ts'),
+        import('./http/server.ts'),
+        import('../jobs/api.ts'),
+      ]);
       const dialogue = new Dialogue({
         db,
         render,
@@ -261,6 +268,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     }
 
     if (config.demo && runs('web')) {
+      const { seedDemo } = await import('./demo/demo.ts');
       const codes = await seedDemo({ db, clock, random, render, timeZone: config.timeZone, logger });
       demoSeeded = true;
       printDemoHelp(config, telegramApiRoot ?? '', address ?? '', codes);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import type { Db, Tx } from '../db/client.ts';
 import {
@@ -22,6 +22,7 @@ import {
   type UnitRow,
 } from '../domain/import-rows.ts';
 import { DomainError } from './errors.ts';
+import { loadExcel } from './excel.ts';
 
 /** Uploads above this are refused before they are read. */
 export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
@@ -145,7 +146,7 @@ export function excelCell(value: ExcelJS.CellValue): Cell {
 }
 
 async function readWorkbook(file: Buffer): Promise<RawTable[]> {
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (await loadExcel()).Workbook();
   try {
     await workbook.xlsx.load(file as unknown as ExcelJS.Buffer);
   } catch (error) {
@@ -367,7 +368,7 @@ export interface TemplateExamples {
 
 /** The import template: two sheets with the exact headers, one example row each, header row frozen. */
 export async function buildImportTemplate(examples: TemplateExamples): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (await loadExcel()).Workbook();
   workbook.creator = 'thidua-bot';
   const addSheet = (kind: SheetKind, widths: number[], example: (string | null)[]) => {
     const sheet = workbook.addWorksheet(SHEET_NAMES[kind], { views: [{ state: 'frozen', ySplit: 1 }] });

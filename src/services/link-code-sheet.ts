@@ -1,6 +1,9 @@
-import ExcelJS from 'exceljs';
-import QRCode from 'qrcode';
+import type ExcelJS from 'exceljs';
+import { loadExcel } from './excel.ts';
 import type { SubtreeLinkCode } from './link-codes.ts';
+
+/** qrcode, loaded by the first sheet: only the web role prints link codes, and only on demand. */
+const loadQrCode = async () => (await import('qrcode')).default;
 
 /**
  * Printable sheets of link codes, handed out on paper at a meeting: each official's name, unit, code,
@@ -34,7 +37,7 @@ function formatExpiry(date: Date, timeZone: string): string {
 const QR_OPTIONS = { errorCorrectionLevel: 'M', margin: 1, width: 160 } as const;
 
 export async function linkCodeWorkbook(sheet: LinkCodeSheet): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (await loadExcel()).Workbook();
   workbook.creator = 'thidua-bot';
   const ws = workbook.addWorksheet('Mã liên kết', {
     views: [{ state: 'frozen', ySplit: 1 }],
@@ -65,7 +68,9 @@ export async function linkCodeWorkbook(sheet: LinkCodeSheet): Promise<Buffer> {
     row.alignment = { vertical: 'middle', wrapText: true };
     row.getCell('code').font = { bold: true, size: 14, name: 'Consolas' };
     const image = workbook.addImage({
-      buffer: (await QRCode.toBuffer(entry.link ?? entry.code, QR_OPTIONS)) as unknown as ExcelJS.Buffer,
+      buffer: (await (
+        await loadQrCode()
+      ).toBuffer(entry.link ?? entry.code, QR_OPTIONS)) as unknown as ExcelJS.Buffer,
       extension: 'png',
     });
     // Column H (index 7), the data row (index + 1, zero-based).
@@ -83,7 +88,7 @@ const escapeHtml = (text: string): string =>
 export async function linkCodeHtml(sheet: LinkCodeSheet): Promise<string> {
   const cards: string[] = [];
   for (const entry of sheet.codes) {
-    const qr = await QRCode.toDataURL(entry.link ?? entry.code, QR_OPTIONS);
+    const qr = await (await loadQrCode()).toDataURL(entry.link ?? entry.code, QR_OPTIONS);
     const how = entry.link
       ? `Quét mã QR hoặc mở <a href="${escapeHtml(entry.link)}">${escapeHtml(entry.link)}</a>`
       : `Gửi cho bot: <code>/start ${escapeHtml(entry.code)}</code>`;

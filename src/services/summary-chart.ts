@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
+import type * as ResvgJs from '@resvg/resvg-js';
 import type * as Echarts from 'echarts';
 import type { ChildBreakdown } from '../domain/summary.ts';
 
 let echartsModule: typeof Echarts | undefined;
+let resvgModule: typeof ResvgJs | undefined;
 
 /**
  * echarts is loaded at the first chart, not at start-up: it is the largest module the service loads
@@ -14,6 +15,12 @@ let echartsModule: typeof Echarts | undefined;
 function echarts(): typeof Echarts {
   echartsModule ??= createRequire(import.meta.url)('echarts') as typeof Echarts;
   return echartsModule;
+}
+
+/** resvg (a native addon, a few MB resident) is loaded at the first chart too, for the same reason. */
+function resvgJs(): typeof ResvgJs {
+  resvgModule ??= createRequire(import.meta.url)('@resvg/resvg-js') as typeof ResvgJs;
+  return resvgModule;
 }
 
 const FONT_FAMILY = 'Noto Sans';
@@ -109,7 +116,7 @@ export function renderSummaryChart(children: ChildBreakdown[], text: ChartText):
   });
   const svg = chart.renderToSVGString();
   chart.dispose();
-  const resvg = new Resvg(svg, {
+  const resvg = new (resvgJs().Resvg)(svg, {
     font: {
       fontFiles: fontFiles(),
       loadSystemFonts: false,

@@ -1,7 +1,8 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
 import type { Status } from '../domain/status.ts';
 import { dueInstant, formatDate, isOverdue } from '../domain/time.ts';
+import { loadExcel } from './excel.ts';
 import type { CampaignRollUp } from './summaries.ts';
 
 /** A catalogue lookup in the asker's language, as plain text (no HTML): the workbook is not a chat. */
@@ -48,7 +49,7 @@ function addTable(workbook: ExcelJS.Workbook, name: string, headers: string[], r
 export async function buildSummaryWorkbook(input: WorkbookInput): Promise<Buffer> {
   const { rolled, t, timeZone, now } = input;
   const stamp = (date: Date) => DateTime.fromJSDate(date, { zone: timeZone }).toFormat('dd/MM/yyyy HH:mm');
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (await loadExcel()).Workbook();
   workbook.creator = 'thidua-bot';
   workbook.created = now;
 
