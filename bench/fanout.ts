@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Telegram } from 'telegraf';
+import { seedCommunes } from '../test/support/bulk-seed.ts';
 import { FaultyTelegram, TELEGRAM_LIMITS } from '../test/support/telegram-proxy.ts';
 import {
   BotApiStub,
@@ -85,24 +86,7 @@ async function jobTimes(prefix: string): Promise<{ processing: string; gaps: str
 /** N/2 communes, each with a focal and a leader official linked to a Telegram chat; a draft campaign. */
 async function seed(database: ScratchDatabase): Promise<string> {
   const { sql } = database;
-  const communes = Math.ceil(RECIPIENTS / 2);
-  await sql.query(`
-    INSERT INTO "Unit" (id, code, name, path, "updatedAt")
-    SELECT id, 'TINH', 'UBND tỉnh Lai Châu', '/' || id || '/', now() FROM (SELECT gen_random_uuid() AS id) v`);
-  await sql.query(
-    `INSERT INTO "Unit" (id, code, name, "parentId", path, "updatedAt")
-     SELECT v.id, 'XA-' || v.n, 'UBND xã số ' || v.n, r.id, r.path || v.id || '/', now()
-     FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(0, $1::int - 1) n) v,
-          (SELECT id, path FROM "Unit" WHERE code = 'TINH') r`,
-    [communes],
-  );
-  await sql.query(
-    `INSERT INTO "Official" (id, code, name, "unitId", role, "updatedAt")
-     SELECT gen_random_uuid(), u.code || '-' || r.role, 'Cán bộ ' || u.name, u.id, r.role::"Role", now()
-     FROM "Unit" u, (VALUES ('focal'), ('leader')) r(role)
-     WHERE u.code LIKE 'XA-%' ORDER BY u.code, r.role LIMIT $1`,
-    [RECIPIENTS],
-  );
+  await seedCommunes(sql, { provinceName: 'UBND tỉnh Lai Châu', officials: RECIPIENTS });
   await sql.query(
     `INSERT INTO "ChannelAccount" (id, "officialId", channel, "chatId")
      SELECT gen_random_uuid(), o.id, 'telegram', ($1::bigint + row_number() OVER (ORDER BY o.code) - 1)::text
@@ -123,7 +107,7 @@ async function seed(database: ScratchDatabase): Promise<string> {
     [campaign?.id, iso(60)],
   );
   await sql.query(
-    `INSERT INTO "CampaignUnit" ("campaignId", "unitId") SELECT $1, id FROM "Unit" WHERE code LIKE 'XA-%'`,
+    `INSERT INTO "CampaignUnit" ("campaignId", "unitId") SELECT $1, id FROM "Unit" WHERE code LIKE 'XA%'`,
     [campaign?.id],
   );
   return campaign?.id ?? '';

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { expect } from 'vitest';
+import { seedCommunes } from './bulk-seed.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { REDIS_SERVER_URL } from './env.ts';
 import { startService, type ServiceProcess } from './service.ts';
@@ -117,26 +118,10 @@ export class Fanout {
     web: ServiceProcess,
     { dueInDays = 60, tasks = 1 }: { dueInDays?: number; tasks?: number } = {},
   ): Promise<void> {
-    const communes = Math.ceil(this.options.recipients / 2);
-    await this.sql.query(`
-      INSERT INTO "Unit" (id, code, name, path, "updatedAt")
-      SELECT id, 'TINH', 'UBND tỉnh Lai Châu', '/' || id || '/', now() FROM (SELECT gen_random_uuid() AS id) v`);
-    await this.sql.query(
-      `INSERT INTO "Unit" (id, code, name, "parentId", path, "updatedAt")
-       SELECT v.id, 'XA' || lpad(v.n::text, 5, '0'), 'UBND xã số ' || v.n, r.id, r.path || v.id || '/', now()
-       FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, $1::int) n) v,
-            (SELECT id, path FROM "Unit" WHERE code = 'TINH') r`,
-      [communes],
-    );
-    await this.sql.query(
-      `INSERT INTO "Official" (id, code, name, "unitId", role, "updatedAt")
-       SELECT gen_random_uuid(), u.code || '-' || r.role, 'Cán bộ ' || r.role || ' ' || u.name, u.id, r.role::"Role", now()
-       FROM "Unit" u, (VALUES ('focal'), ('leader')) r(role)
-       WHERE u.code LIKE 'XA%'
-       ORDER BY u.code, r.role
-       LIMIT $1`,
-      [this.options.recipients],
-    );
+    const communes = await seedCommunes(this.sql, {
+      provinceName: 'UBND tỉnh Lai Châu',
+      officials: this.options.recipients,
+    });
     await this.sql.query(
       `INSERT INTO "ChannelAccount" (id, "officialId", channel, "chatId")
        SELECT gen_random_uuid(), o.id, 'telegram', ($1::bigint + row_number() OVER (ORDER BY o.code) - 1)::text
@@ -153,7 +138,7 @@ export class Fanout {
       issuerUnitCode: 'TINH',
       startsOn: today,
       endsOn: ends,
-      unitCodes: Array.from({ length: communes }, (_, i) => `XA${String(i + 1).padStart(5, '0')}`),
+      unitCodes: communes,
       tasks: Array.from({ length: tasks }, (_, i) => ({
         key: i === 0 ? 'QT' : `NV${i + 1}`,
         title:

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { deliveryQueueName } from '../../src/delivery/queues.ts';
+import { seedCommunes } from './bulk-seed.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { REDIS_SERVER_URL } from './env.ts';
 import type { Tally } from './fanout.ts';
@@ -111,26 +112,10 @@ export class ZaloFanout {
    */
   async seed(web: ServiceProcess): Promise<void> {
     const recipients = this.options.botRecipients + this.options.oaRecipients;
-    const communes = Math.ceil(recipients / 2);
-    await this.sql.query(`
-      INSERT INTO "Unit" (id, code, name, path, "updatedAt")
-      SELECT id, 'TINH', 'UBND tỉnh Điện Biên', '/' || id || '/', now() FROM (SELECT gen_random_uuid() AS id) v`);
-    await this.sql.query(
-      `INSERT INTO "Unit" (id, code, name, "parentId", path, "updatedAt")
-       SELECT v.id, 'XA' || lpad(v.n::text, 5, '0'), 'UBND xã số ' || v.n, r.id, r.path || v.id || '/', now()
-       FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, $1::int) n) v,
-            (SELECT id, path FROM "Unit" WHERE code = 'TINH') r`,
-      [communes],
-    );
-    await this.sql.query(
-      `INSERT INTO "Official" (id, code, name, "unitId", role, "updatedAt")
-       SELECT gen_random_uuid(), u.code || '-' || r.role, 'Cán bộ ' || r.role || ' ' || u.name, u.id, r.role::"Role", now()
-       FROM "Unit" u, (VALUES ('focal'), ('leader')) r(role)
-       WHERE u.code LIKE 'XA%'
-       ORDER BY u.code, r.role
-       LIMIT $1`,
-      [recipients],
-    );
+    const communes = await seedCommunes(this.sql, {
+      provinceName: 'UBND tỉnh Điện Biên',
+      officials: recipients,
+    });
     await this.sql.query(
       `INSERT INTO "ChannelAccount" (id, "officialId", channel, "chatId")
        SELECT gen_random_uuid(), id, CASE WHEN n <= $2 THEN 'zalo' ELSE 'zalo_oa' END, ($1::bigint + n - 1)::text
@@ -144,7 +129,7 @@ export class ZaloFanout {
       issuerUnitCode: 'TINH',
       startsOn: day(0),
       endsOn: day(150),
-      unitCodes: Array.from({ length: communes }, (_, i) => `XA${String(i + 1).padStart(5, '0')}`),
+      unitCodes: communes,
       tasks: [{ key: 'QT', title: 'Quán triệt, triển khai kế hoạch', dueOn: day(60) }],
     });
     expect(created.status).toBe(201);
