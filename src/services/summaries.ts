@@ -1,12 +1,15 @@
-import type { Queryable } from '../db/client.ts';
+import { createHash } from 'node:crypto';
+import type { Queryable, Tx } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Status } from '../domain/status.ts';
 import {
-  breakdownByChild,
-  rollUp,
+  rollUpWithBreakdown,
+  STATUS_LETTERS,
+  statusesFromLetters,
   type ChildBreakdown,
   type GroupedUnit,
   type Summary,
+  type UnitRef,
 } from '../domain/summary.ts';
 import { isUuid, notFound } from './errors.ts';
 
@@ -60,7 +63,6 @@ export interface SummaryScope {
 
 /** What the roll-up query returns for one participating unit: latest status per task, in task order. */
 export interface RolledUnit extends GroupedUnit {
-  path: string;
   /** Present when the details were asked for, aligned with the tasks. */
   details?: (ReportDetail | null)[];
 }
@@ -115,19 +117,14 @@ interface RollUpRow {
 }
 
 /**
- * ONE query over the subtree: the participants inside the scope (a prefix range on the materialised
- * path, optionally one emulation block), each with acknowledgement, registration, the child of the
- * breakdown root it lies under, and the current status of each task it has one for.
- *
- * Statuses are read from CurrentStatus (kept by every write to the reports) rather than searched for
- * among the reports, each unit's rows from one range of its (unitId, taskId, status, reportId) index:
- * an index-only scan, with no sort or join per unit; they come back tagged with the task's place in the
- * list and are laid out in task order here. Each unit is aggregated in a lateral subquery of its own:
- * aggregating a CTE of every (unit, task) item per unit made PostgreSQL rescan the whole CTE once per unit
- * (quadratic: minutes at 10,000 units), and grouping 200,000 items in one pass spills to disk. Details
- * (note, who) come from the report itself, by primary key, only when asked for.
+ * The workbook's roll-up: the participants inside the scope (as progressQuery) with each current status's
+ * details (percent, note, who and when), one row per unit. Statuses come from CurrentStatus, each unit's
+ * from one range of its (unitId, taskId, status, reportId) index, tagged with the task's place in the list,
+ * in a lateral subquery of its own: aggregating a CTE of every (unit, task) item per unit made PostgreSQL
+ * rescan the whole CTE once per unit (quadratic: minutes at 10,000 units). Details come from the report
+ * itself, by primary key.
  */
-function rollUpQuery(
+function detailedRollUpQuery(
   db: Queryable,
   input: {
     campaignId: string;
@@ -135,18 +132,9 @@ function rollUpQuery(
     scopePath: string | null;
     rootPath: string;
     block: string | null;
-    details: boolean;
   },
 ): Promise<RollUpRow[]> {
-  const { campaignId, taskIds, scopePath, rootPath, block, details } = input;
-  // Two shapes rather than joins switched off by a parameter: those still cost a step per item.
-  const detailsColumn = details
-    ? Prisma.sql`, json_agg(json_build_object('place', array_position(${taskIds}::uuid[], cs."taskId"),
-        'p', r.percent, 'n', r.note, 'at', r."createdAt", 'by', o.code, 'byName', o.name)) AS details`
-    : Prisma.sql`, NULL::json AS details`;
-  const detailsJoin = details
-    ? Prisma.sql`JOIN "StatusReport" r ON r.id = cs."reportId" JOIN "Official" o ON o.id = r."officialId"`
-    : Prisma.empty;
+  const { campaignId, taskIds, scopePath, rootPath, block } = input;
   return db.$queryRaw<RollUpRow[]>`
     WITH scope AS (
       SELECT u.id, u.code, u.name, u.path
@@ -164,9 +152,11 @@ function rollUpQuery(
       items.statuses, items.details
     FROM scope s
     CROSS JOIN LATERAL (
-      SELECT string_agg(array_position(${taskIds}::uuid[], cs."taskId") || ':' || cs.status::text, ',') AS statuses
-        ${detailsColumn}
-      FROM "CurrentStatus" cs ${detailsJoin}
+      SELECT string_agg(array_position(${taskIds}::uuid[], cs."taskId") || ':' || cs.status::text, ',') AS statuses,
+        json_agg(json_build_object('place', array_position(${taskIds}::uuid[], cs."taskId"),
+          'p', r.percent, 'n', r.note, 'at', r."createdAt", 'by', o.code, 'byName', o.name)) AS details
+      FROM "CurrentStatus" cs
+      JOIN "StatusReport" r ON r.id = cs."reportId" JOIN "Official" o ON o.id = r."officialId"
       WHERE cs."unitId" = s.id AND cs."taskId" = ANY(${taskIds}::uuid[])
     ) items
     LEFT JOIN "Unit" c ON c.id = CASE
@@ -174,14 +164,270 @@ function rollUpQuery(
       ELSE s.id END`;
 }
 
+/**
+ * UnitProgress: a unit's current statuses in one campaign as one letter per task (STATUS_LETTERS), in
+ * task order (position, id), '-' where nothing is reported; tasksDigest names the task list the string was
+ * laid out for. The unit_progress migration's backfill writes the same letters.
+ */
+const statusLetter = (status: Prisma.Sql) =>
+  Prisma.sql`CASE ${status} WHEN 'done' THEN ${STATUS_LETTERS.done} WHEN 'in_progress' THEN ${STATUS_LETTERS.in_progress}
+    WHEN 'blocked' THEN ${STATUS_LETTERS.blocked} WHEN 'not_started' THEN ${STATUS_LETTERS.not_started} ELSE '-' END`;
+
+/** The digest of a task list as UnitProgress keeps it: md5 of the ids in task order, comma-separated. */
+function tasksDigest(taskIds: string[]): string {
+  return createHash('md5').update(taskIds.join(',')).digest('hex');
+}
+
+/**
+ * Takes the lock on a unit's progress row in the task's campaign (creating the row when missing). The
+ * refresh, a statement of its own after it, then reads every CurrentStatus change committed by the unit's
+ * earlier writers: laid out in one statement that waits for the row instead, a report would keep the
+ * snapshot it took before waiting and drop the letter of a report on another task committed meanwhile.
+ * Taken before CurrentStatus changes, so a transaction with several reports of one unit takes it first.
+ */
+export async function lockUnitProgress(tx: Tx, taskId: string, unitId: string): Promise<void> {
+  await tx.$executeRaw`${lockUnitProgressSql(taskId, unitId)}`;
+}
+
+/**
+ * lockUnitProgress as a statement, to run within another (a CTE of the statement that writes a report),
+ * only when `onlyIf` holds.
+ */
+export function lockUnitProgressSql(
+  taskId: string,
+  unitId: string,
+  onlyIf: Prisma.Sql = Prisma.sql`true`,
+): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO "UnitProgress" ("campaignId", "unitId", statuses, "tasksDigest")
+    SELECT t."campaignId", ${unitId}::uuid, '', '' FROM "Task" t WHERE t.id = ${taskId}::uuid AND ${onlyIf}
+    ON CONFLICT ("campaignId", "unitId") DO UPDATE SET statuses = "UnitProgress".statuses`;
+}
+
+/** A unit's letters from CurrentStatus and the digest of the task list they are laid out for. */
+const layoutFromCurrentStatus = (campaignId: Prisma.Sql, unitId: string) => Prisma.sql`
+  SELECT COALESCE(string_agg(${statusLetter(Prisma.sql`cs.status`)}, '' ORDER BY t.position, t.id), '') AS statuses,
+    md5(COALESCE(string_agg(t.id::text, ',' ORDER BY t.position, t.id), '')) AS digest
+  FROM "Task" t
+  LEFT JOIN "CurrentStatus" cs ON cs."taskId" = t.id AND cs."unitId" = ${unitId}::uuid
+  WHERE t."campaignId" = ${campaignId}`;
+
+/**
+ * Makes a report the current status of its (task, unit) unless a later one already stands (the later by
+ * (reportedAt, reportId) wins, whichever commits last) and lays the unit's progress row out again, in one
+ * statement, after lockUnitProgress in an earlier one. Its snapshot, taken once the lock was held, has every
+ * change of the unit's earlier writers; the new status comes from the upsert's RETURNING (empty when a
+ * later report stands, and then the row is laid out as it was).
+ */
+export async function advanceCurrentStatus(
+  tx: Tx,
+  report: {
+    id: string;
+    taskId: string;
+    unitId: string;
+    status: Status;
+    percent: number | null;
+    createdAt: Date;
+  },
+): Promise<void> {
+  const campaignId = Prisma.sql`(SELECT "campaignId" FROM "Task" WHERE id = ${report.taskId}::uuid)`;
+  await tx.$executeRaw`
+    WITH advanced AS (
+      INSERT INTO "CurrentStatus" ("taskId", "unitId", "reportId", status, percent, "reportedAt")
+      VALUES (${report.taskId}::uuid, ${report.unitId}::uuid, ${report.id}::uuid,
+        ${report.status}::"ReportStatus", ${report.percent}, ${report.createdAt})
+      ON CONFLICT ("taskId", "unitId") DO UPDATE
+        SET "reportId" = excluded."reportId", status = excluded.status, percent = excluded.percent,
+          "reportedAt" = excluded."reportedAt"
+        WHERE (excluded."reportedAt", excluded."reportId") >= ("CurrentStatus"."reportedAt", "CurrentStatus"."reportId")
+      RETURNING "taskId", status
+    )
+    UPDATE "UnitProgress" p
+    SET statuses = l.statuses, "tasksDigest" = l.digest
+    FROM (
+      SELECT COALESCE(string_agg(${statusLetter(Prisma.sql`COALESCE(a.status, cs.status)`)}, '' ORDER BY t.position, t.id), '') AS statuses,
+        md5(COALESCE(string_agg(t.id::text, ',' ORDER BY t.position, t.id), '')) AS digest
+      FROM "Task" t
+      LEFT JOIN "CurrentStatus" cs ON cs."taskId" = t.id AND cs."unitId" = ${report.unitId}::uuid
+      LEFT JOIN advanced a ON a."taskId" = t.id
+      WHERE t."campaignId" = ${campaignId}
+    ) l
+    WHERE p."campaignId" = ${campaignId} AND p."unitId" = ${report.unitId}::uuid`;
+}
+
+/** Lays a unit's progress row out again from CurrentStatus, after lockUnitProgress and the change. */
+export async function refreshUnitProgress(tx: Tx, taskId: string, unitId: string): Promise<void> {
+  const campaignId = Prisma.sql`(SELECT "campaignId" FROM "Task" WHERE id = ${taskId}::uuid)`;
+  await tx.$executeRaw`
+    UPDATE "UnitProgress" p
+    SET statuses = l.statuses, "tasksDigest" = l.digest
+    FROM (${layoutFromCurrentStatus(campaignId, unitId)}) l
+    WHERE p."campaignId" = ${campaignId} AND p."unitId" = ${unitId}::uuid`;
+}
+
+/**
+ * Lays every progress row of a campaign out again after its task list changed (tasks added, removed or
+ * reordered), in the transaction that changed it, so summaries keep reading one row per unit.
+ */
+export async function relayoutCampaignProgress(tx: Tx, campaignId: string): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE "UnitProgress" p
+    SET statuses = l.statuses, "tasksDigest" = l.digest
+    FROM (
+      SELECT q."unitId",
+        COALESCE(string_agg(${statusLetter(Prisma.sql`cs.status`)}, '' ORDER BY t.position, t.id), '') AS statuses,
+        md5(COALESCE(string_agg(t.id::text, ',' ORDER BY t.position, t.id), '')) AS digest
+      FROM "UnitProgress" q
+      JOIN "Task" t ON t."campaignId" = q."campaignId"
+      LEFT JOIN "CurrentStatus" cs ON cs."taskId" = t.id AND cs."unitId" = q."unitId"
+      WHERE q."campaignId" = ${campaignId}::uuid
+      GROUP BY q."unitId"
+    ) l
+    WHERE p."campaignId" = ${campaignId}::uuid AND p."unitId" = l."unitId"`;
+}
+
+/**
+ * Marks a unit acknowledged or registered in its progress row, in the transaction that inserts the
+ * Acknowledgement or Registration; a unit with no row yet gets one laid out from CurrentStatus. Flags are
+ * only ever set, so a report changing the row at the same time needs no lock: whichever writes second
+ * keeps the other's part.
+ */
+export async function markUnitProgress(
+  tx: Tx,
+  act: 'acknowledge' | 'register',
+  campaignId: string,
+  unitId: string,
+): Promise<void> {
+  const acknowledged = act === 'acknowledge';
+  await tx.$executeRaw`
+    INSERT INTO "UnitProgress" ("campaignId", "unitId", statuses, "tasksDigest", acknowledged, registered)
+    SELECT ${campaignId}::uuid, ${unitId}::uuid, l.statuses, l.digest, ${acknowledged}, ${!acknowledged}
+    FROM (${layoutFromCurrentStatus(Prisma.sql`${campaignId}::uuid`, unitId)}) l
+    ON CONFLICT ("campaignId", "unitId") DO UPDATE
+      SET acknowledged = "UnitProgress".acknowledged OR excluded.acknowledged,
+        registered = "UnitProgress".registered OR excluded.registered`;
+}
+
+interface ProgressRow {
+  /** Codes and names of the scope's participants as JSON arrays (any text survives), by name. */
+  codes: string[] | null;
+  names: string[] | null;
+  /**
+   * The rest, same order, comma-separated: 'A' or '-' (acknowledged), 'R' or '-' (registered), the id of
+   * the breakdown root's child the unit lies under (empty when it is that root or outside it), ':', then
+   * the statuses string.
+   */
+  units: string | null;
+  /** The breakdown root's direct children. */
+  children: { id: string; code: string; name: string }[] | null;
+}
+
+const UUID_LENGTH = 36;
+
+/**
+ * ONE query over the subtree for the summary: the participants inside the scope (a prefix range on the
+ * materialised path, optionally one emulation block), each with the child of the breakdown root it lies
+ * under and its UnitProgress row (letters, acknowledged, registered): one short row per unit, not one per
+ * (unit, task), and no join to Acknowledgement and Registration (a fifth of the query at the root). The
+ * counting is left to domain/summary.ts, over the letters.
+ *
+ * Rows come back as three aggregates rather than 10,000 rows: mapping rows and columns cost more than the
+ * query at the root. They are sorted by name (byte order) once, in the subquery, so the summary's sort by
+ * Vietnamese name finds them nearly in order. A row laid out for another task list (the campaign's tasks
+ * changed since the unit last reported) is read from CurrentStatus instead.
+ */
+function progressQuery(
+  db: Queryable,
+  input: {
+    campaignId: string;
+    taskIds: string[];
+    scopePath: string | null;
+    rootPath: string;
+    block: string | null;
+  },
+): Promise<ProgressRow[]> {
+  const { campaignId, taskIds, scopePath, rootPath, block } = input;
+  return db.$queryRaw<ProgressRow[]>`
+    SELECT json_agg(s.code) AS codes, json_agg(s.name) AS names,
+      string_agg(s.acknowledged || s.registered || s.child || ':' || s.statuses, ',') AS units,
+      (SELECT json_agg(json_build_object('id', c.id, 'code', c.code, 'name', c.name))
+       FROM "Unit" r JOIN "Unit" c ON c."parentId" = r.id WHERE r.path = ${rootPath}::text) AS children
+    FROM (
+      SELECT u.code, u.name,
+        CASE WHEN p.acknowledged THEN 'A' ELSE '-' END AS acknowledged,
+        CASE WHEN p.registered THEN 'R' ELSE '-' END AS registered,
+        CASE WHEN u.path LIKE ${rootPath}::text || '_%'
+          THEN substr(u.path, length(${rootPath}::text) + 1, ${UUID_LENGTH}::int) ELSE '' END AS child,
+        CASE
+          WHEN p."tasksDigest" = ${tasksDigest(taskIds)} THEN p.statuses
+          WHEN p."unitId" IS NULL THEN ''
+          ELSE (
+            SELECT string_agg(${statusLetter(Prisma.sql`cs.status`)}, '' ORDER BY k.place)
+            FROM unnest(${taskIds}::uuid[]) WITH ORDINALITY AS k(id, place)
+            LEFT JOIN "CurrentStatus" cs ON cs."taskId" = k.id AND cs."unitId" = u.id)
+        END AS statuses
+      FROM "CampaignUnit" cu
+      JOIN "Unit" u ON u.id = cu."unitId"
+      LEFT JOIN "UnitProgress" p ON p."campaignId" = cu."campaignId" AND p."unitId" = u.id
+      WHERE cu."campaignId" = ${campaignId}::uuid
+        AND (${scopePath}::text IS NULL OR u.path LIKE ${scopePath}::text || '%')
+        AND (${block}::text IS NULL OR ${block}::text = ANY(u."blockCodes"))
+      ORDER BY u.name COLLATE "C", u.id
+    ) s`;
+}
+
+/**
+ * A unit of a progressQuery answer: the summary counts its letters; its statuses array is made only when
+ * asked for (the late list's tasks), not for each of 10,000 units.
+ */
+class ProgressUnit implements RolledUnit {
+  #statuses: (Status | null)[] | undefined;
+
+  constructor(
+    readonly code: string,
+    readonly name: string,
+    readonly acknowledged: boolean,
+    readonly registered: boolean,
+    readonly child: UnitRef,
+    readonly letters: string,
+    private readonly taskCount: number,
+  ) {}
+
+  get statuses(): (Status | null)[] {
+    this.#statuses ??= statusesFromLetters(this.letters, this.taskCount);
+    return this.#statuses;
+  }
+}
+
+/** The units of a progressQuery answer. */
+function progressUnits(row: ProgressRow | undefined, taskCount: number): RolledUnit[] {
+  if (!row?.codes || !row.names || row.units === null) return [];
+  const { codes, names } = row;
+  const childById = new Map((row.children ?? []).map(({ id, code, name }) => [id, { code, name }]));
+  return row.units.split(',').map((record, i) => {
+    const code = codes[i] as string;
+    const name = names[i] as string;
+    const colon = record.indexOf(':', 2);
+    const child = (colon > 2 ? childById.get(record.slice(2, colon)) : undefined) ?? { code, name };
+    return new ProgressUnit(
+      code,
+      name,
+      record.charCodeAt(0) === 65, // A
+      record.charCodeAt(1) === 82, // R
+      child,
+      record.slice(colon + 1),
+      taskCount,
+    );
+  });
+}
+
 /** A unit's statuses (and details) laid out in task order, null where the task has no current status. */
-function inTaskOrder(row: RollUpRow, taskCount: number, withDetails: boolean) {
+function inTaskOrder(row: RollUpRow, taskCount: number) {
   const statuses: (Status | null)[] = new Array<Status | null>(taskCount).fill(null);
   for (const item of row.statuses ? row.statuses.split(',') : []) {
     const colon = item.indexOf(':');
     statuses[Number(item.slice(0, colon)) - 1] = item.slice(colon + 1) as Status;
   }
-  if (!withDetails) return { statuses, details: undefined };
   const details: (ReportDetail | null)[] = new Array<ReportDetail | null>(taskCount).fill(null);
   for (const detail of row.details ?? []) {
     details[detail.place - 1] = {
@@ -218,14 +464,27 @@ export async function campaignRollUp(
     });
     if (!unit) throw notFound('unit', scope.unitCode);
   }
-  const rows = await rollUpQuery(db, {
-    campaignId,
-    taskIds: campaign.tasks.map((task) => task.id),
-    scopePath: unit?.path ?? null,
-    rootPath: unit?.path ?? campaign.issuerUnit.path,
-    block: scope.block ?? null,
-    details: scope.details ?? false,
-  });
+  const taskIds = campaign.tasks.map((task) => task.id);
+  const scopePath = unit?.path ?? null;
+  const rootPath = unit?.path ?? campaign.issuerUnit.path;
+  const block = scope.block ?? null;
+  const units = scope.details
+    ? (await detailedRollUpQuery(db, { campaignId, taskIds, scopePath, rootPath, block })).map((row) => {
+        const { statuses, details } = inTaskOrder(row, taskIds.length);
+        return {
+          code: row.code,
+          name: row.name,
+          acknowledged: row.acknowledged,
+          registered: row.registered,
+          child: { code: row.childCode ?? row.code, name: row.childName ?? row.name },
+          statuses,
+          details,
+        };
+      })
+    : progressUnits(
+        (await progressQuery(db, { campaignId, taskIds, scopePath, rootPath, block }))[0],
+        taskIds.length,
+      );
   return {
     campaign: {
       id: campaign.id,
@@ -238,20 +497,7 @@ export async function campaignRollUp(
     },
     tasks: campaign.tasks.map(({ id, key, title, dueOn }) => ({ id, key, title, dueOn })),
     scope: unit,
-    units: rows.map((row) => {
-      const { statuses, details } = inTaskOrder(row, campaign.tasks.length, scope.details ?? false);
-      return {
-        id: row.id,
-        code: row.code,
-        name: row.name,
-        path: row.path,
-        acknowledged: row.acknowledged,
-        registered: row.registered,
-        child: { code: row.childCode ?? row.code, name: row.childName ?? row.name },
-        statuses,
-        ...(details ? { details } : {}),
-      };
-    }),
+    units,
   };
 }
 
@@ -272,7 +518,12 @@ export function summaryFromRollUp(
   rolled: CampaignRollUp,
   options: { block?: string | undefined; now: Date; timeZone: string },
 ): CampaignSummary {
-  const input = { tasks: rolled.tasks, units: rolled.units, now: options.now, timeZone: options.timeZone };
+  const { summary, children } = rollUpWithBreakdown({
+    tasks: rolled.tasks,
+    units: rolled.units,
+    now: options.now,
+    timeZone: options.timeZone,
+  });
   return {
     campaign: {
       id: rolled.campaign.id,
@@ -281,8 +532,8 @@ export function summaryFromRollUp(
     },
     scope: rolled.scope ? { code: rolled.scope.code, name: rolled.scope.name } : null,
     block: options.block ?? null,
-    ...rollUp(input),
-    children: breakdownByChild(input),
+    ...summary,
+    children,
   };
 }
 

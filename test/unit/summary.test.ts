@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { summarise, type SummaryInput } from '../../src/domain/summary.ts';
-import { dateFromIso } from '../../src/domain/time.ts';
+import type { Status } from '../../src/domain/status.ts';
+import {
+  pastDueFlags,
+  rollUpWithBreakdown,
+  STATUS_LETTERS,
+  statusesFromLetters,
+  summarise,
+  type GroupedUnit,
+  type SummaryInput,
+} from '../../src/domain/summary.ts';
+import { dateFromIso, isOverdue } from '../../src/domain/time.ts';
 
 const units = [
   { id: 'u1', code: 'TD-BINHLU', name: 'UBND xã Bình Lư' },
@@ -68,5 +77,123 @@ describe('summarise', () => {
     );
     expect(summary.units.reported).toBe(0);
     expect(summary.tasks[0]?.noReport).toBe(1);
+  });
+});
+
+describe('pastDueFlags', () => {
+  it('agrees with isOverdue for every task, around midnight in several zones', () => {
+    const dueDates = [
+      '2023-03-11',
+      '2023-03-12',
+      '2023-07-14',
+      '2023-07-15',
+      '2023-09-02',
+      '2023-09-03',
+      '2023-11-05',
+    ];
+    const due = dueDates.map((iso, i) => ({
+      id: `t${i}`,
+      key: `K${i}`,
+      title: iso,
+      dueOn: dateFromIso(iso),
+    }));
+    const instants = [
+      '2023-07-15T16:59:59.999Z',
+      '2023-07-15T17:00:00Z',
+      '2023-03-12T07:59:59Z',
+      '2023-03-13T07:00:00Z',
+      '2023-09-03T03:59:59Z',
+      '2023-09-03T04:00:00Z',
+      '2023-09-04T02:59:59Z',
+      '2023-09-04T03:00:00Z',
+    ];
+    // Santiago's clocks jump at midnight (3 September 2023 starts at 01:00 there).
+    for (const timeZone of [
+      'Asia/Ho_Chi_Minh',
+      'UTC',
+      'America/Los_Angeles',
+      'Pacific/Kiritimati',
+      'America/Santiago',
+    ]) {
+      for (const instant of instants) {
+        const now = new Date(instant);
+        expect(pastDueFlags(due, now, timeZone), `${timeZone} ${instant}`).toEqual(
+          due.map((task) => isOverdue(task.dueOn, now, timeZone)),
+        );
+      }
+    }
+  });
+});
+
+describe('rollUpWithBreakdown', () => {
+  const statuses: (Status | null)[][] = [
+    ['done', 'blocked'],
+    [null, 'in_progress'],
+    [null, null],
+    ['not_started', 'done'],
+  ];
+  const children = [
+    { code: 'TD', name: 'UBND huyện Tam Đường' },
+    { code: 'PT', name: 'UBND huyện Phong Thổ' },
+  ];
+  const grouped: GroupedUnit[] = statuses.map((row, i) => ({
+    code: `X${i}`,
+    name: ['UBND xã Sơn Bình', 'UBND xã Bản Giang', 'UBND xã Bình Lư', 'UBND xã Ma Ly Pho'][i] ?? '',
+    acknowledged: i % 2 === 0,
+    registered: i === 0,
+    child: children[i % 2] ?? { code: '', name: '' },
+    statuses: row,
+  }));
+  const now = new Date('2023-07-20T03:00:00Z');
+
+  it('counts the same from letters as from status arrays', () => {
+    const fromLetters = grouped.map((unit) => ({
+      ...unit,
+      letters: unit.statuses.map((status) => (status === null ? '-' : STATUS_LETTERS[status])).join(''),
+      // Never read when letters are present.
+      statuses: [],
+    }));
+    const expected = rollUpWithBreakdown({ tasks, units: grouped, now, timeZone: 'Asia/Ho_Chi_Minh' });
+    const actual = rollUpWithBreakdown({ tasks, units: fromLetters, now, timeZone: 'Asia/Ho_Chi_Minh' });
+    expect(actual).toEqual(expected);
+    expect(expected.summary.units).toEqual({
+      total: 4,
+      acknowledged: 2,
+      registered: 1,
+      reported: 3,
+      overdue: 3,
+    });
+    expect(expected.summary.tasks[0]).toMatchObject({ done: 1, notStarted: 1, noReport: 2, overdue: 3 });
+    expect(expected.summary.lateUnits.map((unit) => unit.code)).toEqual(['X1', 'X2', 'X3']);
+    expect(expected.summary.unreportedUnits.map((unit) => unit.code)).toEqual(['X2']);
+    expect(expected.children).toEqual([
+      {
+        ...children[1],
+        units: 2,
+        done: 1,
+        inProgress: 1,
+        blocked: 0,
+        notStarted: 1,
+        noReport: 1,
+        overdue: 2,
+        lateUnits: 2,
+      },
+      {
+        ...children[0],
+        units: 2,
+        done: 1,
+        inProgress: 0,
+        blocked: 1,
+        notStarted: 0,
+        noReport: 2,
+        overdue: 1,
+        lateUnits: 1,
+      },
+    ]);
+  });
+
+  it('reads letters past the end of a short string as nothing reported', () => {
+    expect(statusesFromLetters('DI', 4)).toEqual(['done', 'in_progress', null, null]);
+    expect(statusesFromLetters('-BN', 3)).toEqual([null, 'blocked', 'not_started']);
   });
 });
