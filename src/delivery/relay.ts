@@ -9,6 +9,23 @@ import type { DeliveryJob } from './queues.ts';
 /** The BullMQ priority of news (launches, reminders, digests); replies carry none and go first. */
 const NEWS_PRIORITY = 10;
 
+const DEFAULT_BATCH_SIZE = 1000;
+/** Two hand-overs at a time: one batch is built here while Redis runs the other's scripts. */
+const HAND_OVERS_AT_ONCE = 2;
+/**
+ * How many batches one relay claims before handing them over (about two seconds of addBulk): if the
+ * process dies, only that many rows wait out their lease, and other relays claim the rest of a backlog.
+ */
+const BATCHES_AHEAD = 16;
+
+interface ClaimedRow {
+  id: string;
+  channel: string;
+  /** Handed over before: its lease ran out, or Redis lost it. */
+  again: boolean;
+  reply: boolean;
+}
+
 export interface RelayOptions {
   db: Db;
   databaseUrl: string;
@@ -78,12 +95,52 @@ export class OutboxRelay {
   }
 
   private async sweepUntilDone(): Promise<void> {
+    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
     try {
       if (!this.listener && !this.stopped) await this.listen();
-      while (!this.stopped && (await this.sweep()) === (this.options.batchSize ?? 500));
+      await this.forgetLeasesIfRedisForgot();
+      let more = true;
+      while (more && !this.stopped) {
+        // A run of batches is claimed before any is added to Redis. A claim is one short statement, while
+        // building BullMQ's jobs is this process's CPU: interleaved, each claim waited behind an addBulk,
+        // and the last rows of a 10,000-recipient launch were leased seconds after its commit.
+        const claimed: ClaimedRow[][] = [];
+        try {
+          while (more && claimed.length < BATCHES_AHEAD) {
+            const rows = await this.claim(batchSize);
+            if (rows.length > 0) claimed.push(rows);
+            more = rows.length === batchSize;
+          }
+        } finally {
+          await this.handOverAll(claimed);
+        }
+      }
     } catch (error) {
       this.options.logger.warn({ err: error }, 'outbox sweep failed; will retry');
     }
+  }
+
+  /** Hands batches over (HAND_OVERS_AT_ONCE at a time); after a failure gives the rest back and throws. */
+  private async handOverAll(batches: ClaimedRow[][]): Promise<void> {
+    let failure: Error | undefined;
+    let next = 0;
+    const lane = async () => {
+      for (let rows = batches[next++]; rows; rows = batches[next++]) {
+        if (failure === undefined) {
+          try {
+            await this.handOver(rows);
+            continue;
+          } catch (error) {
+            failure = error instanceof Error ? error : new Error(String(error));
+            continue;
+          }
+        }
+        // If this fails too, the lease brings the rows back.
+        await this.release(rows).catch(() => undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: HAND_OVERS_AT_ONCE }, lane));
+    if (failure !== undefined) throw failure;
   }
 
   /**
@@ -112,22 +169,43 @@ export class OutboxRelay {
   /** Hands one batch over; returns how many rows it claimed. */
   async sweep(): Promise<number> {
     await this.forgetLeasesIfRedisForgot();
+    const rows = await this.claim(this.options.batchSize ?? DEFAULT_BATCH_SIZE);
+    await this.handOver(rows);
+    return rows.length;
+  }
+
+  /** Leases up to `limit` rows that are pending and not handed over (or whose lease ran out). */
+  private async claim(limit: number): Promise<ClaimedRow[]> {
     const leaseSeconds = (this.options.leaseMs ?? 60_000) / 1000;
     const channels = [...this.options.queues.keys()];
-    const rows = await this.options.db.$queryRaw<
-      { id: string; channel: string; again: boolean; reply: boolean }[]
-    >`
+    return this.options.db.$queryRaw<ClaimedRow[]>`
       WITH claimed AS (
         SELECT id, "enqueuedAt" IS NOT NULL AS again, "dedupeKey" LIKE 'reply:%' AS reply FROM "OutboxMessage"
         WHERE state = 'pending' AND channel = ANY(${channels})
           AND ("enqueuedAt" IS NULL OR "enqueuedAt" < now() - make_interval(secs => ${leaseSeconds}))
         ORDER BY "createdAt"
-        LIMIT ${this.options.batchSize ?? 500}
+        LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
       UPDATE "OutboxMessage" o SET "enqueuedAt" = now() FROM claimed WHERE o.id = claimed.id
       RETURNING o.id, o.channel, claimed.again, claimed.reply`;
-    const byChannel = new Map<string, typeof rows>();
-    for (const row of rows) byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row]);
+  }
+
+  /** Gives claimed rows back, so the next sweep tries again instead of waiting out the lease. */
+  private async release(rows: ClaimedRow[]): Promise<void> {
+    await this.options.db.outboxMessage.updateMany({
+      where: { id: { in: rows.map((row) => row.id) } },
+      data: { enqueuedAt: null },
+    });
+  }
+
+  /** Adds claimed rows to their channels' queues. */
+  private async handOver(rows: ClaimedRow[]): Promise<void> {
+    const byChannel = new Map<string, ClaimedRow[]>();
+    for (const row of rows) {
+      const group = byChannel.get(row.channel);
+      if (group) group.push(row);
+      else byChannel.set(row.channel, [row]);
+    }
     for (const [channel, group] of byChannel) {
       const queue = this.options.queues.get(channel);
       if (!queue) continue;
@@ -146,15 +224,10 @@ export class OutboxRelay {
           group.filter((row) => row.again).map((row) => row.id),
         );
       } catch (error) {
-        // Give the rows back so the next sweep tries again instead of waiting out the lease.
-        await this.options.db.outboxMessage.updateMany({
-          where: { id: { in: group.map((row) => row.id) } },
-          data: { enqueuedAt: null },
-        });
+        await this.release(group);
         throw error;
       }
     }
-    return rows.length;
   }
 
   /**
