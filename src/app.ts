@@ -192,12 +192,24 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     let demoSeeded = false;
     let address: string | undefined;
     if (runs('web')) {
-      const [{ Dialogue }, { buildServer }, { createJobsApi }] = await Promise.all([
+      const [{ Dialogue }, { buildServer }, { createJobsApi }, { DirectReplies }] = await Promise.all([
         import('./conversation/dialogue.ts'),
         import('./http/server.ts'),
         import('../jobs/api.ts'),
+        import('./delivery/direct-replies.ts'),
       ]);
+      const directReplies = new DirectReplies({
+        db,
+        channels,
+        redis,
+        prefix: config.queuePrefix,
+        logger,
+        metrics,
+      });
+      // Stops after the server and the channels (stoppers run in reverse): no new answers, then the last ones.
+      stoppers.push(() => directReplies.drain());
       const dialogue = new Dialogue({
+        directReplies,
         db,
         render,
         throttle: new RedisThrottle(redis, config.queuePrefix),
@@ -212,6 +224,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         const log = logger.child({ channel: event.channel, updateId: event.updateId });
         try {
           const result = await dialogue.handle(event);
+          directReplies.send(result.held ?? []);
           metrics.updatesReceived.inc({ channel: event.channel, kind: event.kind });
           log.debug({ kind: event.kind, fresh: result.fresh }, 'update handled');
           return result;

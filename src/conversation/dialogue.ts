@@ -14,11 +14,12 @@ import { foldVietnamese, parseStatusReply } from '../domain/reply-parser.ts';
 import { statusFromCode, type Status } from '../domain/status.ts';
 import { isLocale } from '../i18n.ts';
 import type { Logger } from '../logger.ts';
+import { openTurn, type OpenedTurn } from '../services/accounts.ts';
 import { sendMissedLaunches } from '../services/campaigns.ts';
 import { isUuid } from '../services/errors.ts';
 import { countExemplars } from '../services/exemplars.ts';
 import { redeemLinkCode } from '../services/officials.ts';
-import { offeredChoices, writeOutbox } from '../services/outbox.ts';
+import { offeredChoices, writeOutboxReturning } from '../services/outbox.ts';
 import type { Clock, Throttle } from '../services/ports.ts';
 import {
   recordCampaignAct,
@@ -73,6 +74,10 @@ interface Turn {
   now: Date;
   replies: OutboundMessage[];
   notice?: string;
+  /** The chat's exemplar draft as the turn began (read with the update's record). */
+  openingDraft: OpenedTurn['exemplarDraft'];
+  /** The member's unit's tasks as the turn began, read with the update's record for a text. */
+  openingTasks: OpenedTurn['tasks'];
 }
 
 export interface DialogueDeps {
@@ -92,6 +97,11 @@ export interface DialogueDeps {
    * words answers the latest choices offered in the chat.
    */
   numberedChoiceChannels?: ReadonlySet<string>;
+  /**
+   * Answers this process can send itself right after the commit (src/delivery/direct-replies.ts); they are
+   * written held and returned in the result. Absent: every answer goes through relay, queue and worker.
+   */
+  directReplies?: { accepts(channel: string, messages: readonly OutboundMessage[]): boolean };
 }
 
 /**
@@ -113,15 +123,10 @@ export class Dialogue {
     let failedLink = false;
     const result = await this.deps.db.$transaction(
       async (tx): Promise<HandleResult> => {
-        const { count } = await tx.inboundUpdate.createMany({
-          data: [{ channel: event.channel, updateId: event.updateId, kind: event.kind }],
-          skipDuplicates: true,
-        });
-        if (count === 0) return { fresh: false };
-        const account = await tx.channelAccount.findUnique({
-          where: { channel_chatId: { channel: event.channel, chatId: event.chatId } },
-          include: { official: { include: { unit: true } } },
-        });
+        const now = this.deps.clock.now();
+        const opened = await openTurn(tx, { ...event, now }, { withTasks: event.kind === 'text' });
+        if (!opened.fresh) return { fresh: false };
+        const account = opened.account;
         if (account && !account.active) {
           // A person writing to us again has unblocked the bot: reach them here again.
           await tx.channelAccount.update({
@@ -135,15 +140,19 @@ export class Dialogue {
           member: account?.official ?? null,
           accountId: account?.id ?? null,
           locale: account?.official.locale ?? 'vi',
-          now: this.deps.clock.now(),
+          now,
           replies: [],
+          openingDraft: opened.exemplarDraft,
+          openingTasks: opened.tasks,
         };
         if (linkWait) {
           turn.replies.push(this.deps.render.text(turn.locale, linkWait, { minutes: THROTTLE_MINUTES }));
         } else {
           failedLink = await this.dispatch(turn);
         }
-        await writeOutbox(
+        // Sent directly only when nothing else waits for the chat: a chat reads its messages in order.
+        const direct = this.deps.directReplies?.accepts(event.channel, turn.replies) === true;
+        const written = await writeOutboxReturning(
           tx,
           turn.replies.map((message, index) => ({
             dedupeKey: `reply:${event.channel}:${event.updateId}:${index}`,
@@ -153,8 +162,9 @@ export class Dialogue {
             officialId: turn.member?.id ?? null,
             message,
           })),
+          { hold: direct && 'if-chat-idle' },
         );
-        return { fresh: true, notice: turn.notice };
+        return { fresh: true, notice: turn.notice, held: written.filter((row) => row.held) };
       },
       { timeout: 15_000, maxWait: 10_000 },
     );
@@ -234,7 +244,7 @@ export class Dialogue {
       }
       // An exemplar report asking "who?" or "what?" takes the words as they come; at its other questions
       // a number still answers the choices offered.
-      const draft = await this.exemplars.draft(turn);
+      const draft = this.exemplars.draftOf(turn.openingDraft);
       if (draft && this.exemplars.waitsForWords(draft)) {
         await this.exemplars.answer(turn, draft, event.text);
         return false;
@@ -350,7 +360,7 @@ export class Dialogue {
     const member = turn.member;
     if (!member) return;
     const parsed = parseStatusReply(text);
-    const tasks = await tasksForUnit(turn.tx, member.unitId);
+    const tasks = turn.openingTasks ?? (await tasksForUnit(turn.tx, member.unitId));
     if (tasks.length === 0) {
       this.reply(turn, 'report.none');
       return;

@@ -1,3 +1,4 @@
+import type { WrittenOutboxRow } from '../services/outbox.ts';
 /** One thing a person did in a chat, as every channel adapter reports it. */
 export type InboundEvent = {
   channel: string;
@@ -25,6 +26,8 @@ export interface HandleResult {
   fresh: boolean;
   /** A short notice for the button that was pressed (Telegram shows it as a toast). */
   notice?: string | undefined;
+  /** Answers written held for the receiving process to send itself (DialogueDeps.directReplies). */
+  held?: WrittenOutboxRow[];
 }
 
 /** A UTF-16 half without its other half: no character at all. */

@@ -86,7 +86,12 @@ export class ExemplarDialogue {
       },
       orderBy: { createdAt: 'desc' },
     });
-    return row ? { id: row.id, draft: row.payload as unknown as Draft } : null;
+    return this.draftOf(row);
+  }
+
+  /** A stored draft (a PendingReply of kind "exemplar") as this conversation reads it. */
+  draftOf(row: { id: string; payload: unknown } | null): { id: string; draft: Draft } | null {
+    return row ? { id: row.id, draft: row.payload as Draft } : null;
   }
 
   /** True while the draft waits for words (who, what): then a reply is never read as a numbered choice. */

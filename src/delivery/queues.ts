@@ -10,6 +10,11 @@ export function deliveryQueueName(channel: string): string {
   return `deliver-${channel}`;
 }
 
+/** A Redis key per chat that spaces two sends to it by the channel's gap (worker and direct replies). */
+export function chatGateKey(prefix: string, channel: string, chatId: string): string {
+  return `${prefix}:chatgate:${channel}:${chatId}`;
+}
+
 export function createDeliveryQueue(channel: string, connection: Redis, prefix: string): Queue<DeliveryJob> {
   return new Queue<DeliveryJob>(deliveryQueueName(channel), {
     connection,

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import { QUOTA_ERROR_PREFIX } from '../services/delivery-health.ts';
 import { messageFromPayload, writeOutbox } from '../services/outbox.ts';
 import type { Metrics } from '../metrics.ts';
-import { deliveryQueueName, type DeliveryJob } from './queues.ts';
+import { chatGateKey, deliveryQueueName, type DeliveryJob } from './queues.ts';
 
 /**
  * The bot's sends over the last second, across every worker, as Telegram counts them: BullMQ's limiter
@@ -97,7 +97,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
         await job.moveToDelayed(Date.now() + Math.max(channel.limits.perChatGapMs / 4, 50), token);
         throw new DelayedError();
       }
-      const gateKey = `${options.prefix}:chatgate:${channel.name}:${row.chatId}`;
+      const gateKey = chatGateKey(options.prefix, channel.name, row.chatId);
       const gate = await connection.set(gateKey, '1', 'PX', channel.limits.perChatGapMs, 'NX');
       if (gate === null) {
         const wait = Math.max(await connection.pttl(gateKey), 50);

@@ -1,5 +1,14 @@
+import { v7 as uuidv7 } from 'uuid';
 import type { Queryable, Tx } from '../db/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import { normalisePercent, type Status } from '../domain/status.ts';
+import {
+  advanceCurrentStatus,
+  lockUnitProgress,
+  lockUnitProgressSql,
+  markUnitProgress,
+  refreshUnitProgress,
+} from './summaries.ts';
 
 export interface UnitTask {
   taskId: string;
@@ -12,45 +21,55 @@ export interface UnitTask {
 }
 
 /**
- * Campaigns that take reports: running ones, and closed ones while their closing report (tổng kết) is open.
+ * Campaigns (`c`) that take reports: running ones, and closed ones while their closing report (tổng kết) is open.
  */
-const reportable = {
-  OR: [
-    { state: 'running' as const },
-    { state: 'closed' as const, rounds: { some: { kind: 'closing', closedAt: null } } },
-  ],
-};
+const reportableCampaign = Prisma.sql`(c.state = 'running' OR (c.state = 'closed' AND EXISTS (
+  SELECT 1 FROM "CollectionRound" r WHERE r."campaignId" = c.id AND r.kind = 'closing' AND r."closedAt" IS NULL)))`;
 
-/** The tasks of the running campaigns a unit takes part in, in a stable order (the numbering users see). */
-export async function tasksForUnit(db: Queryable, unitId: string): Promise<UnitTask[]> {
-  const tasks = await db.task.findMany({
-    where: { campaign: { ...reportable, units: { some: { unitId } } } },
-    include: {
-      campaign: { select: { docNumber: true, launchedAt: true } },
-      statusReports: {
-        where: { unitId, undoneAt: null },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: 1,
-        select: { status: true, percent: true },
-      },
-    },
-  });
-  return tasks
+/** A row of unitTasksSql. Times as epoch milliseconds: the rows also travel as JSON (openTurn). */
+export interface UnitTaskRow extends Omit<UnitTask, 'latest' | 'dueOn'> {
+  dueOnMs: number;
+  launchedAtMs: number | null;
+  position: number;
+  status: Status | null;
+  percent: number | null;
+}
+
+/** The tasks of the reportable campaigns the unit (an SQL expression) takes part in, with its statuses. */
+export function unitTasksSql(unitId: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    SELECT t.id AS "taskId", t.key, t.title, extract(epoch FROM t."dueOn")::float8 * 1000 AS "dueOnMs",
+      t."campaignId", c."docNumber", extract(epoch FROM c."launchedAt")::float8 * 1000 AS "launchedAtMs",
+      t.position, s.status::text AS status, s.percent
+    FROM "CampaignUnit" cu
+    JOIN "Campaign" c ON c.id = cu."campaignId"
+    JOIN "Task" t ON t."campaignId" = c.id
+    LEFT JOIN "CurrentStatus" s ON s."taskId" = t.id AND s."unitId" = cu."unitId"
+    WHERE cu."unitId" = ${unitId} AND ${reportableCampaign}`;
+}
+
+/** unitTasksSql's rows in a stable order (the numbering users see). */
+export function unitTasksFromRows(rows: UnitTaskRow[]): UnitTask[] {
+  return rows
     .sort(
       (a, b) =>
-        (a.campaign.launchedAt?.getTime() ?? 0) - (b.campaign.launchedAt?.getTime() ?? 0) ||
+        (a.launchedAtMs ?? 0) - (b.launchedAtMs ?? 0) ||
         a.campaignId.localeCompare(b.campaignId) ||
         a.position - b.position,
     )
-    .map((task) => ({
-      taskId: task.id,
-      key: task.key,
-      title: task.title,
-      dueOn: task.dueOn,
-      campaignId: task.campaignId,
-      docNumber: task.campaign.docNumber,
-      latest: task.statusReports[0] ?? null,
+    .map(({ launchedAtMs: _launched, position: _position, dueOnMs, status, percent, ...task }) => ({
+      ...task,
+      dueOn: new Date(dueOnMs),
+      latest: status ? { status, percent } : null,
     }));
+}
+
+/**
+ * The tasks of the running campaigns a unit takes part in, in a stable order (the numbering users see),
+ * each with the unit's current status. One statement: it runs for nearly every message a person sends.
+ */
+export async function tasksForUnit(db: Queryable, unitId: string): Promise<UnitTask[]> {
+  return unitTasksFromRows(await db.$queryRaw<UnitTaskRow[]>`${unitTasksSql(Prisma.sql`${unitId}::uuid`)}`);
 }
 
 export interface StatusInput {
@@ -78,37 +97,12 @@ function inTransaction<T>(db: Queryable, work: (tx: Tx) => Promise<T>): Promise<
 }
 
 /**
- * Makes a new report the current status of its (task, unit) unless a later one already is: two reports
- * written at once leave the later by (createdAt, id) whichever commits last, since the upsert waits for the
- * other's row lock and then compares against what it committed.
- */
-async function advanceCurrent(
-  tx: Tx,
-  report: {
-    id: string;
-    taskId: string;
-    unitId: string;
-    status: Status;
-    percent: number | null;
-    createdAt: Date;
-  },
-): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO "CurrentStatus" ("taskId", "unitId", "reportId", status, percent, "reportedAt")
-    VALUES (${report.taskId}::uuid, ${report.unitId}::uuid, ${report.id}::uuid, ${report.status}::"ReportStatus",
-      ${report.percent}, ${report.createdAt})
-    ON CONFLICT ("taskId", "unitId") DO UPDATE
-      SET "reportId" = excluded."reportId", status = excluded.status, percent = excluded.percent,
-        "reportedAt" = excluded."reportedAt"
-      WHERE (excluded."reportedAt", excluded."reportId") >= ("CurrentStatus"."reportedAt", "CurrentStatus"."reportId")`;
-}
-
-/**
  * After a report is undone: when it was the current status, the latest report still standing takes its
  * place (or the row goes: nothing left reported). The row lock makes a concurrent report or undo of the
  * same pair wait, and the search after it sees what they committed.
  */
 async function retreatCurrent(tx: Tx, report: { id: string; taskId: string; unitId: string }): Promise<void> {
+  await lockUnitProgress(tx, report.taskId, report.unitId);
   const [current] = await tx.$queryRaw<{ reportId: string }[]>`
     SELECT "reportId" FROM "CurrentStatus"
     WHERE "taskId" = ${report.taskId}::uuid AND "unitId" = ${report.unitId}::uuid
@@ -129,6 +123,7 @@ async function retreatCurrent(tx: Tx, report: { id: string; taskId: string; unit
       where: { taskId_unitId: { taskId: report.taskId, unitId: report.unitId } },
     });
   }
+  await refreshUnitProgress(tx, report.taskId, report.unitId);
 }
 
 /** Records one status report; every report is kept, with who, when and through which channel. */
@@ -136,38 +131,48 @@ export function recordStatus(db: Queryable, input: StatusInput): Promise<RecordR
   return inTransaction(db, (tx) => record(tx, input));
 }
 
+/**
+ * One statement: checks the task is reportable by the unit, finds the collection round the report belongs
+ * to (the latest opened and still open) and writes the report; then the report becomes the current status.
+ * A status reply is the commonest thing people send, and each round trip costs it CPU (bench/RESULTS.md).
+ */
 async function record(tx: Tx, input: StatusInput): Promise<RecordResult> {
-  const task = await tx.task.findFirst({
-    where: { id: input.taskId, campaign: { ...reportable, units: { some: { unitId: input.unitId } } } },
-    include: { campaign: { select: { docNumber: true } } },
-  });
-  if (!task) return { kind: 'not_allowed' };
-  // A report made while a collection round is open belongs to its period (the latest opened).
-  const round = await tx.collectionRound.findFirst({
-    where: { campaignId: task.campaignId, closedAt: null, openedAt: { lte: input.now } },
-    orderBy: { openedAt: 'desc' },
-    select: { id: true },
-  });
   const percent = normalisePercent(input.status, input.percent);
-  const report = await tx.statusReport.create({
-    data: {
-      taskId: task.id,
-      unitId: input.unitId,
-      officialId: input.officialId,
-      status: input.status,
-      percent,
-      note: input.note,
-      sourceText: input.sourceText,
-      channel: input.channel,
-      createdAt: input.now,
-      roundId: round?.id ?? null,
-    },
+  const [row] = await tx.$queryRaw<{ title: string; docNumber: string; reportId: string | null }[]>`
+    WITH task AS (
+      SELECT t.id, t.title, t."campaignId", c."docNumber"
+      FROM "Task" t
+      JOIN "Campaign" c ON c.id = t."campaignId"
+      JOIN "CampaignUnit" cu ON cu."campaignId" = c.id AND cu."unitId" = ${input.unitId}::uuid
+      WHERE t.id = ${input.taskId}::uuid
+        AND ${reportableCampaign}
+    ), report AS (
+      INSERT INTO "StatusReport" (id, "taskId", "unitId", "officialId", status, percent, note, "sourceText",
+        channel, "createdAt", "roundId")
+      SELECT ${uuidv7()}::uuid, task.id, ${input.unitId}::uuid, ${input.officialId}::uuid,
+        ${input.status}::"ReportStatus", ${percent}, ${input.note}, ${input.sourceText}, ${input.channel},
+        ${input.now},
+        (SELECT r.id FROM "CollectionRound" r
+         WHERE r."campaignId" = task."campaignId" AND r."closedAt" IS NULL AND r."openedAt" <= ${input.now}
+         ORDER BY r."openedAt" DESC LIMIT 1)
+      FROM task
+      RETURNING id
+    ), locked AS (${lockUnitProgressSql(input.taskId, input.unitId, Prisma.sql`EXISTS (SELECT 1 FROM task)`)})
+    SELECT task.title, task."docNumber", report.id AS "reportId" FROM task LEFT JOIN report ON true`;
+  if (!row?.reportId) return { kind: 'not_allowed' };
+  // The unit's progress row is locked (above): the next statement sees what earlier writers committed.
+  await advanceCurrentStatus(tx, {
+    id: row.reportId,
+    taskId: input.taskId,
+    unitId: input.unitId,
+    status: input.status,
+    percent,
+    createdAt: input.now,
   });
-  await advanceCurrent(tx, report);
   return {
     kind: 'recorded',
-    reportId: report.id,
-    task: { title: task.title, docNumber: task.campaign.docNumber },
+    reportId: row.reportId,
+    task: { title: row.title, docNumber: row.docNumber },
     percent,
   };
 }
@@ -200,8 +205,16 @@ export type CampaignActResult =
   { kind: 'recorded' | 'already'; docNumber: string; title: string } | { kind: 'not_allowed' };
 
 /** Acknowledges ("đã nhận") or registers ("đăng ký thi đua") for a unit; the first official to do it counts. */
-export async function recordCampaignAct(
-  tx: Queryable,
+export function recordCampaignAct(
+  db: Queryable,
+  act: 'acknowledge' | 'register',
+  input: { campaignId: string; unitId: string; officialId: string; channel: string; now: Date },
+): Promise<CampaignActResult> {
+  return inTransaction(db, (tx) => campaignAct(tx, act, input));
+}
+
+async function campaignAct(
+  tx: Tx,
   act: 'acknowledge' | 'register',
   input: { campaignId: string; unitId: string; officialId: string; channel: string; now: Date },
 ): Promise<CampaignActResult> {
@@ -223,5 +236,6 @@ export async function recordCampaignAct(
     act === 'acknowledge'
       ? await tx.acknowledgement.createMany({ data, skipDuplicates: true })
       : await tx.registration.createMany({ data, skipDuplicates: true });
+  if (count > 0) await markUnitProgress(tx, act, input.campaignId, input.unitId);
   return { kind: count > 0 ? 'recorded' : 'already', ...campaign };
 }
