@@ -173,7 +173,10 @@ export async function startRole(
   role: 'all' | 'web' | 'worker' | 'scheduler',
   env: Record<string, string>,
 ): Promise<RoleProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+  // BENCH_CPU_PROF=web,worker writes a V8 CPU profile of those roles into bench/profiles when they stop.
+  const profiled = (process.env.BENCH_CPU_PROF ?? '').split(',').includes(role);
+  const profile = profiled ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts', role], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
