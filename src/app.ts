@@ -206,10 +206,14 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         logger,
         metrics,
       });
+      const { RawTransactions } = await import('./db/raw-transactions.ts');
+      const raw = new RawTransactions(config.databaseUrl);
+      stoppers.push(() => raw.end());
       // Stops after the server and the channels (stoppers run in reverse): no new answers, then the last ones.
       stoppers.push(() => directReplies.drain());
       const dialogue = new Dialogue({
         directReplies,
+        raw,
         db,
         render,
         throttle: new RedisThrottle(redis, config.queuePrefix),

@@ -1,4 +1,5 @@
 import type { Db, Tx } from '../db/client.ts';
+import { NeedsPrisma, type RawTransactions } from '../db/raw-transactions.ts';
 import type { Official, Unit } from '../generated/prisma/client.ts';
 import { matchChoiceReply } from '../domain/choice-reply.ts';
 import { compactUuid, expandUuid } from '../domain/compact-id.ts';
@@ -102,6 +103,8 @@ export interface DialogueDeps {
    * written held and returned in the result. Absent: every answer goes through relay, queue and worker.
    */
   directReplies?: { accepts(channel: string, messages: readonly OutboundMessage[]): boolean };
+  /** Cheaper transactions for turns that are raw SQL only (src/db/raw-transactions.ts). */
+  raw?: Pick<RawTransactions, 'run'>;
 }
 
 /**
@@ -121,58 +124,70 @@ export class Dialogue {
     const throttleKey = `link:${event.channel}:${event.chatId}`;
     const linkWait = this.isLinkAttempt(event) ? await this.linkWait(throttleKey) : null;
     let failedLink = false;
-    const result = await this.deps.db.$transaction(
-      async (tx): Promise<HandleResult> => {
-        const now = this.deps.clock.now();
-        const opened = await openTurn(tx, { ...event, now }, { withTasks: event.kind === 'text' });
-        if (!opened.fresh) return { fresh: false };
-        const account = opened.account;
-        if (account && !account.active) {
-          // A person writing to us again has unblocked the bot: reach them here again.
-          await tx.channelAccount.update({
-            where: { id: account.id },
-            data: { active: true, inactiveReason: null, deactivatedAt: null },
-          });
-        }
-        const turn: Turn = {
-          tx,
-          event,
-          member: account?.official ?? null,
-          accountId: account?.id ?? null,
-          locale: account?.official.locale ?? 'vi',
-          now,
-          replies: [],
-          openingDraft: opened.exemplarDraft,
-          openingTasks: opened.tasks,
-        };
-        if (linkWait) {
-          turn.replies.push(this.deps.render.text(turn.locale, linkWait, { minutes: THROTTLE_MINUTES }));
-        } else {
-          failedLink = await this.dispatch(turn);
-        }
-        // Sent directly only when nothing else waits for the chat: a chat reads its messages in order.
-        const direct = this.deps.directReplies?.accepts(event.channel, turn.replies) === true;
-        const written = await writeOutboxReturning(
-          tx,
-          turn.replies.map((message, index) => ({
-            dedupeKey: `reply:${event.channel}:${event.updateId}:${index}`,
-            channel: event.channel,
-            chatId: event.chatId,
-            channelAccountId: turn.accountId,
-            officialId: turn.member?.id ?? null,
-            message,
-          })),
-          { hold: direct && 'if-chat-idle' },
-        );
-        return { fresh: true, notice: turn.notice, held: written.filter((row) => row.held) };
-      },
-      { timeout: 15_000, maxWait: 10_000 },
-    );
+    const result = await this.transaction(async (tx): Promise<HandleResult> => {
+      const now = this.deps.clock.now();
+      const opened = await openTurn(tx, { ...event, now }, { withTasks: event.kind === 'text' });
+      if (!opened.fresh) return { fresh: false };
+      const account = opened.account;
+      if (account && !account.active) {
+        // A person writing to us again has unblocked the bot: reach them here again.
+        await tx.channelAccount.update({
+          where: { id: account.id },
+          data: { active: true, inactiveReason: null, deactivatedAt: null },
+        });
+      }
+      const turn: Turn = {
+        tx,
+        event,
+        member: account?.official ?? null,
+        accountId: account?.id ?? null,
+        locale: account?.official.locale ?? 'vi',
+        now,
+        replies: [],
+        openingDraft: opened.exemplarDraft,
+        openingTasks: opened.tasks,
+      };
+      if (linkWait) {
+        turn.replies.push(this.deps.render.text(turn.locale, linkWait, { minutes: THROTTLE_MINUTES }));
+      } else {
+        failedLink = await this.dispatch(turn);
+      }
+      // Sent directly only when nothing else waits for the chat: a chat reads its messages in order.
+      const direct = this.deps.directReplies?.accepts(event.channel, turn.replies) === true;
+      const written = await writeOutboxReturning(
+        tx,
+        turn.replies.map((message, index) => ({
+          dedupeKey: `reply:${event.channel}:${event.updateId}:${index}`,
+          channel: event.channel,
+          chatId: event.chatId,
+          channelAccountId: turn.accountId,
+          officialId: turn.member?.id ?? null,
+          message,
+        })),
+        { hold: direct && 'if-chat-idle' },
+      );
+      return { fresh: true, notice: turn.notice, held: written.filter((row) => row.held) };
+    });
     if (failedLink) {
       await this.deps.throttle.fail(throttleKey);
       await this.deps.linkGuard?.fail(ALL_CHATS_LINK_KEY);
     }
     return result;
+  }
+
+  /**
+   * A turn runs on the raw `pg` transactions when given (most turns, a status reply first of all, are raw
+   * SQL only), and again through Prisma when it turns out to need a model query (rolled back first).
+   */
+  private async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.deps.raw) {
+      try {
+        return await this.deps.raw.run(work);
+      } catch (error) {
+        if (!(error instanceof NeedsPrisma)) throw error;
+      }
+    }
+    return this.deps.db.$transaction(work, { timeout: 15_000, maxWait: 10_000 });
   }
 
   /** Why a link code must wait unchecked (the message to show), or null when it may be checked. */
