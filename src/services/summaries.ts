@@ -116,6 +116,15 @@ interface RollUpRow {
   details: (ReportDetailRow & { place: number })[] | null;
 }
 
+/** What a roll-up query reads: the campaign, its tasks in order, the scope, the breakdown root, a block. */
+interface RollUpQueryInput {
+  campaignId: string;
+  taskIds: string[];
+  scopePath: string | null;
+  rootPath: string;
+  block: string | null;
+}
+
 /**
  * The workbook's roll-up: the participants inside the scope (as progressQuery) with each current status's
  * details (percent, note, who and when), one row per unit. Statuses come from CurrentStatus, each unit's
@@ -124,16 +133,7 @@ interface RollUpRow {
  * rescan the whole CTE once per unit (quadratic: minutes at 10,000 units). Details come from the report
  * itself, by primary key.
  */
-function detailedRollUpQuery(
-  db: Queryable,
-  input: {
-    campaignId: string;
-    taskIds: string[];
-    scopePath: string | null;
-    rootPath: string;
-    block: string | null;
-  },
-): Promise<RollUpRow[]> {
+function detailedRollUpQuery(db: Queryable, input: RollUpQueryInput): Promise<RollUpRow[]> {
   const { campaignId, taskIds, scopePath, rootPath, block } = input;
   return db.$queryRaw<RollUpRow[]>`
     WITH scope AS (
@@ -336,16 +336,7 @@ const UUID_LENGTH = 36;
  * Vietnamese name finds them nearly in order. A row laid out for another task list (the campaign's tasks
  * changed since the unit last reported) is read from CurrentStatus instead.
  */
-function progressQuery(
-  db: Queryable,
-  input: {
-    campaignId: string;
-    taskIds: string[];
-    scopePath: string | null;
-    rootPath: string;
-    block: string | null;
-  },
-): Promise<ProgressRow[]> {
+function progressQuery(db: Queryable, input: RollUpQueryInput): Promise<ProgressRow[]> {
   const { campaignId, taskIds, scopePath, rootPath, block } = input;
   return db.$queryRaw<ProgressRow[]>`
     SELECT json_agg(s.code) AS codes, json_agg(s.name) AS names,
