@@ -30,7 +30,8 @@ import {
   type UnitTask,
 } from '../services/reports.ts';
 import { lateItems } from '../domain/summary.ts';
-import { isWithin } from '../domain/unit-tree.ts';
+import { isSupervisor, viewIncludes } from '../domain/scope.ts';
+import { campaignInView, campaignsInReach, officialPrincipal } from '../services/scope.ts';
 import { campaignRollUp, campaignSummary, summaryFromRollUp } from '../services/summaries.ts';
 import { storableEvent, type HandleResult, type InboundEvent } from './events.ts';
 import { ExemplarDialogue } from './exemplar-dialogue.ts';
@@ -558,15 +559,11 @@ export class Dialogue {
     await this.record(turn, taskId, payload);
   }
 
-  private isSupervisor(member: Member): boolean {
-    return member.role === 'leader' || member.role === 'admin';
-  }
-
   private async summary(turn: Turn, request: SummaryRequest): Promise<void> {
     const { docQuery, block } = request;
     const member = turn.member;
     if (!member) return;
-    if (!this.isSupervisor(member)) {
+    if (!isSupervisor(member.role)) {
       this.reply(turn, 'summary.refused');
       return;
     }
@@ -578,13 +575,7 @@ export class Dialogue {
       return;
     }
     const running = await turn.tx.campaign.findMany({
-      where: {
-        state: 'running',
-        OR: [
-          { issuerUnitId: member.unitId },
-          { units: { some: { unit: { path: { startsWith: member.unit.path } } } } },
-        ],
-      },
+      where: { state: 'running', ...campaignsInReach(officialPrincipal(member)) },
       orderBy: { launchedAt: 'desc' },
       select: { id: true, docNumber: true },
     });
@@ -739,34 +730,21 @@ export class Dialogue {
     unitCode: string | undefined,
   ): Promise<{ unitCode: string | undefined } | null> {
     const member = turn.member;
-    if (!member || !this.isSupervisor(member)) {
+    if (!member || !isSupervisor(member.role)) {
       this.reply(turn, 'summary.refused');
       return null;
     }
-    const campaign = await turn.tx.campaign.findUnique({
-      where: { id: campaignId },
-      select: { issuerUnitId: true },
-    });
-    if (!campaign) {
-      this.reply(turn, 'stale');
+    const found = await campaignInView(turn.tx, officialPrincipal(member), campaignId);
+    if (!('view' in found)) {
+      // A campaign that neither comes from the asker's subtree nor reaches into it is none of their
+      // business (its id in a crafted button, or its number typed): not even its title is shown.
+      this.reply(turn, found.kind === 'missing' ? 'stale' : 'summary.outOfScope');
       return null;
     }
-    const whole = member.role === 'admin' && member.unitId === campaign.issuerUnitId;
-    // A campaign that neither comes from the asker's unit nor reaches into their subtree is none of
-    // their business (its id in a crafted button, or its number typed): not even its title is shown.
-    const concerned =
-      whole ||
-      member.unitId === campaign.issuerUnitId ||
-      (await turn.tx.campaignUnit.count({
-        where: { campaignId, unit: { path: { startsWith: member.unit.path } } },
-      })) > 0;
-    if (!concerned) {
-      this.reply(turn, 'summary.outOfScope');
-      return null;
-    }
-    if (unitCode === undefined) return { unitCode: whole ? undefined : member.unit.code };
+    const { view } = found;
+    if (unitCode === undefined) return { unitCode: view.kind === 'whole' ? undefined : member.unit.code };
     const unit = await turn.tx.unit.findUnique({ where: { code: unitCode }, select: { path: true } });
-    if (!unit || (!whole && !isWithin(unit.path, member.unit.path))) {
+    if (!unit || !viewIncludes(view, unit.path)) {
       this.reply(turn, 'summary.outOfScope');
       return null;
     }

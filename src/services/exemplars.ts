@@ -6,6 +6,7 @@ import {
   type ExemplarTextProblem,
 } from '../domain/exemplar.ts';
 import { isUuid, notFound } from './errors.ts';
+import { campaignsInReach } from './scope.ts';
 import type { ExemplarRow } from './summary-workbook.ts';
 
 /** A campaign an official may report exemplars for. */
@@ -16,8 +17,8 @@ export interface ExemplarCampaign {
 }
 
 /**
- * Running campaigns in an official's reach, as /tonghop sees them: those their unit issued, and those with
- * a participant in their unit's subtree (their own unit, or units under it when they supervise). A unit
+ * Running campaigns in an official's reach, as /tonghop sees them (services/scope.ts): those their subtree
+ * issued, and those with a participant in their unit's subtree (their own unit, or units under it when they supervise). A unit
  * with no part in a campaign is not offered it. Latest launched first.
  */
 export async function exemplarCampaigns(
@@ -27,7 +28,7 @@ export async function exemplarCampaigns(
   return db.campaign.findMany({
     where: {
       state: 'running',
-      OR: [{ issuerUnitId: unit.id }, { units: { some: { unit: { path: { startsWith: unit.path } } } } }],
+      ...campaignsInReach({ role: 'member', root: { unitId: unit.id, path: unit.path } }),
     },
     orderBy: [{ launchedAt: 'desc' }, { id: 'asc' }],
     select: { id: true, docNumber: true, title: true },

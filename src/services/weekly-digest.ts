@@ -6,6 +6,7 @@ import {
   isoWeekOf,
   type DigestDecision,
 } from '../domain/weekly-digest.ts';
+import { campaignView } from '../domain/scope.ts';
 import { preferredAccount } from './accounts.ts';
 import { countExemplars } from './exemplars.ts';
 import type { OutboxItem } from './outbox.ts';
@@ -20,6 +21,7 @@ import {
   type SweepOptions,
   type SweepResult,
 } from './reminders.ts';
+import { officialPrincipal } from './scope.ts';
 import { campaignSummary, type CampaignSummary } from './summaries.ts';
 
 export interface WeeklyDigestDeps {
@@ -88,7 +90,7 @@ export async function sweepWeeklyDigests(
       docNumber: true,
       issuerUnitId: true,
       launchedAt: true,
-      issuerUnit: { select: { code: true } },
+      issuerUnit: { select: { code: true, path: true } },
     },
     orderBy: [{ launchedAt: 'asc' }, { id: 'asc' }],
   });
@@ -109,7 +111,7 @@ export async function sweepWeeklyDigests(
       preferredChannel: true,
       digestWeekday: true,
       digestTime: true,
-      unit: { select: { code: true } },
+      unit: { select: { code: true, path: true } },
       accounts: {
         where: { active: true },
         orderBy: { linkedAt: 'desc' },
@@ -170,8 +172,13 @@ export async function sweepWeeklyDigests(
       // A week whose slot came before the launch has nothing to add to the launch itself.
       const slot = slotOf.get(official.id);
       if (!slot || !campaign.launchedAt || slot.getTime() < campaign.launchedAt.getTime()) continue;
-      const whole = official.role === 'admin' && official.unitId === campaign.issuerUnitId;
-      if (!whole && !leads.has(key)) continue;
+      const view = campaignView(
+        officialPrincipal(official),
+        { issuerUnitId: campaign.issuerUnitId, issuerPath: campaign.issuerUnit.path },
+        leads.has(key),
+      );
+      if (!view) continue;
+      const whole = view.kind === 'whole';
       pairs.push({
         recipient,
         campaign: { id: campaign.id, docNumber: campaign.docNumber, issuerCode: campaign.issuerUnit.code },
