@@ -163,6 +163,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           prefix: config.queuePrefix,
           logger,
           metrics,
+          clock,
           fallbackChannels: channels.map((other) => other.name),
           attachments: makeFile,
           ...(attachmentLink ? { attachmentLink } : {}),
@@ -205,6 +206,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         prefix: config.queuePrefix,
         logger,
         metrics,
+        clock,
       });
       const { RawTransactions } = await import('./db/raw-transactions.ts');
       const raw = new RawTransactions(config.databaseUrl);

@@ -5,10 +5,8 @@ import type { OutboundMessage } from '../domain/message.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { OUTBOX_CHANNEL, type WrittenOutboxRow } from '../services/outbox.ts';
-import { chatGateKey } from './queues.ts';
-
-/** How long a sent answer waits to be marked sent with the others sent meanwhile. */
-const MARK_EVERY_MS = 25;
+import { systemClock, type Clock } from '../services/ports.ts';
+import { BatchedSentMarks, ChatGap } from './send-bookkeeping.ts';
 
 /** An answer written to the outbox as held ("enqueuedAt" set): the process that wrote it sends it. */
 export type HeldReply = Pick<WrittenOutboxRow, 'id' | 'channel' | 'chatId' | 'message'>;
@@ -21,6 +19,8 @@ export interface DirectRepliesOptions {
   prefix: string;
   logger: Logger;
   metrics: Metrics;
+  /** Rows' sent times come from it; the system clock when absent. */
+  clock?: Clock;
 }
 
 /**
@@ -31,15 +31,20 @@ export interface DirectRepliesOptions {
  * update's transaction, held for the relay's lease: if this process dies before sending, the relay hands
  * the row to a worker when the lease runs out; if the send fails, the row is released to the worker at
  * once, which classifies the failure (429, blocked chat…) and retries within the limits as for any message.
+ * It holds the chat's gap and marks rows sent as a worker does (send-bookkeeping.ts), but stays out of the
+ * bot-wide send window: that window is the bulk budget, which replies do not count against, and answers
+ * entered in it at 100/s would leave no room for the news the workers send.
  */
 export class DirectReplies {
   private readonly channels: Map<string, Channel>;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly sentIds: string[] = [];
-  private marking: Promise<void> | undefined;
+  private readonly marks: BatchedSentMarks;
+  private readonly clock: Clock;
 
   constructor(private readonly options: DirectRepliesOptions) {
     this.channels = new Map(options.channels.map((channel) => [channel.name, channel]));
+    this.marks = new BatchedSentMarks(options.db, options.logger);
+    this.clock = options.clock ?? systemClock;
   }
 
   /**
@@ -68,8 +73,7 @@ export class DirectReplies {
   /** Waits for the sends under way (on shutdown: what was started is finished or released, and marked). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
-    await this.marking;
-    await this.flushMarks();
+    await this.marks.drain();
   }
 
   private async deliver(replies: readonly HeldReply[]): Promise<void> {
@@ -80,9 +84,15 @@ export class DirectReplies {
         await this.release(replies.slice(index).map((rest) => rest.id));
         return;
       }
-      const gateKey = chatGateKey(this.options.prefix, reply.channel, reply.chatId);
+      const gap = new ChatGap(
+        this.options.redis,
+        this.options.prefix,
+        reply.channel,
+        reply.chatId,
+        channel.limits.perChatGapMs,
+      );
       try {
-        await this.passChatGate(gateKey, channel.limits.perChatGapMs);
+        await this.passChatGap(gap, channel.limits.perChatGapMs);
         await channel.send(reply.chatId, reply.message);
       } catch (error) {
         logger.warn({ err: error, outboxId: reply.id }, 'direct reply failed; handing it to the worker');
@@ -90,47 +100,23 @@ export class DirectReplies {
         return;
       }
       metrics.messagesSent.inc({ channel: reply.channel });
-      this.markSent(reply.id);
+      this.marks.add({ id: reply.id, partsSent: 1, sentAt: this.clock.now() });
+      // Sent: a failure from here on must not hand the row to the worker, which would send it again.
+      await gap.restart().catch((error: unknown) => logger.warn({ err: error }, 'chat gap not restarted'));
     }
   }
 
   /**
-   * Rows sent are marked in batches (one statement every MARK_EVERY_MS at most): a statement per answer
-   * was a tenth of the web role's CPU per reply at 100 replies/s. A row sent but not yet marked when the
-   * process dies is sent again by a worker when its lease ends: a rare duplicate, never a loss.
-   */
-  private markSent(id: string): void {
-    this.sentIds.push(id);
-    this.marking ??= new Promise<void>((resolve) => setTimeout(resolve, MARK_EVERY_MS)).then(() =>
-      this.flushMarks(),
-    );
-  }
-
-  private async flushMarks(): Promise<void> {
-    const ids = this.sentIds.splice(0);
-    this.marking = undefined;
-    if (ids.length === 0) return;
-    try {
-      await this.options.db.$executeRaw`
-        UPDATE "OutboxMessage"
-        SET state = 'sent', "sentAt" = now(), "partsSent" = 1, attempts = attempts + 1
-        WHERE id = ANY(${ids}::uuid[]) AND state = 'pending'`;
-    } catch (error) {
-      this.options.logger.warn({ err: error, ids }, 'direct replies sent but not marked as sent');
-    }
-  }
-
-  /**
-   * Takes the chat's gap key (as a worker does before a send; the gap counts from here), waiting while
+   * Takes the chat's gap (as a worker does before a send; restarted when the send ends), waiting while
    * another send to the chat is within its gap: a reply to someone who just got a message waits under a
    * second rather than a 429.
    */
-  private async passChatGate(gateKey: string, gapMs: number): Promise<void> {
-    const { redis } = this.options;
+  private async passChatGap(gap: ChatGap, gapMs: number): Promise<void> {
     for (let tries = 0; ; tries++) {
-      if ((await redis.set(gateKey, '1', 'PX', gapMs, 'NX')) !== null) return;
+      const taken = await gap.take();
+      if (taken.taken) return;
       if (tries >= 3) throw new Error('the chat stays busy; the worker takes the reply');
-      const waitMs = Math.max(await redis.pttl(gateKey), 10);
+      const waitMs = Math.max(taken.heldForMs, 10);
       await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, gapMs)));
     }
   }
