@@ -91,12 +91,12 @@ export class DeliverySteps {
     );
     const taken = await gap.take();
     if (!taken.taken) return { kind: 'chat_busy', waitMs: Math.max(taken.heldForMs, 50) };
-    const windowed = await this.window.admit();
-    if (!windowed.admitted) {
+    const slot = await this.window.admit();
+    if (!slot.admitted) {
       await gap.free();
-      return { kind: 'window_full', waitMs: windowed.retryInMs };
+      return { kind: 'window_full', waitMs: slot.retryInMs };
     }
-    return { kind: 'admitted', row, gap, ticket: windowed.ticket };
+    return { kind: 'admitted', row, gap, ticket: slot.ticket };
   }
 
   prepare(row: PendingRow): SendPlan {
@@ -115,8 +115,10 @@ export class DeliverySteps {
       await admitted.ticket.answered();
       return { kind: 'failed', error, failure: channel.classify(error) };
     }
-    await admitted.gap.restart();
-    await admitted.ticket.answered();
+    // Sent: a Redis failure from here on must not make the job retry, which would send it again.
+    await Promise.all([admitted.gap.restart(), admitted.ticket.answered()]).catch((error: unknown) =>
+      this.options.logger.warn({ err: error, outboxId: admitted.row.id }, 'send bookkeeping failed'),
+    );
     return { kind: 'delivered' };
   }
 

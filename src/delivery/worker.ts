@@ -1,29 +1,15 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Channel } from '../channels/channel.ts';
-import type { Db } from '../db/client.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
 import { systemClock, type Clock } from '../services/ports.ts';
-import type { AttachmentMakers } from './prepare.ts';
 import { deliveryQueueName, type DeliveryJob } from './queues.ts';
-import { DeliverySteps, type Admission, type Settlement } from './steps.ts';
+import { DeliverySteps, type Admission, type DeliveryStepsOptions, type Settlement } from './steps.ts';
 
 /** Sends in flight at once per worker process (and so the most a crashed worker can leave half-done). */
 export const DELIVERY_CONCURRENCY = 8;
 
-export interface DeliveryWorkerOptions extends AttachmentMakers {
-  channel: Channel;
-  db: Db;
-  connection: Redis;
-  prefix: string;
-  logger: Logger;
-  metrics: Metrics;
+export interface DeliveryWorkerOptions extends Omit<DeliveryStepsOptions, 'clock'> {
   /** Rows' timestamps (sent, deactivated) come from it; the system clock when absent. */
   clock?: Clock;
   concurrency?: number;
-  /** Channels this deployment delivers on: where a message to an unreachable account may fall back to. */
-  fallbackChannels?: readonly string[];
 }
 
 /** Where a job's run ended: a refusal at admission, or what the send came to. */
@@ -32,10 +18,9 @@ type Outcome = Exclude<Admission, { kind: 'admitted' | 'account_inactive' }> | S
 /**
  * Sends outbox rows through one channel within its limits: a window of the last second's sends in Redis
  * holds the whole bot to its rate across every worker process (the queue's limiter keeps the fetching
- * near it), a Redis key per chat spaces sends to one chat, and a 429
- * pauses the queue for retry_after. The row is the truth: a row already sent is never sent again.
- * Each job runs the steps admit → prepare → send → settle (steps.ts); this file only maps their outcomes
- * onto BullMQ.
+ * near it), a Redis key per chat spaces sends to one chat, and a 429 pauses the queue for retry_after.
+ * The row is the truth: a row already sent is never sent again. Each job runs the steps admit → prepare →
+ * send → settle (steps.ts); this file only maps their outcomes onto BullMQ.
  */
 export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<DeliveryJob> {
   const { channel, connection, logger } = options;
