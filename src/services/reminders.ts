@@ -1,124 +1,20 @@
-import type { Db, Queryable } from '../db/client.ts';
-import { WorkCalendar, type CalendarData } from '../domain/calendar.ts';
-import type { OutboundMessage } from '../domain/message.ts';
-import { resolvePolicy } from '../domain/policy.ts';
 import { dueForTask, type PlannedReminder } from '../domain/reminder-planner.ts';
 import { isoDate } from '../domain/time.ts';
-import { writeOutbox, type OutboxItem } from './outbox.ts';
-import type { ChaseRenderer, CurrentStatus } from './ports.ts';
-import { preferredAccount } from './accounts.ts';
+import type { CurrentStatus } from './ports.ts';
+import {
+  SWEEP_TRANSACTION,
+  SweepOutbox,
+  campaignCalendar,
+  emptySweepResult,
+  reachable,
+  type Recipient,
+  type SweepDeps,
+  type SweepOptions,
+  type SweepResult,
+} from './sweeps.ts';
 
-export interface SweepDeps {
-  db: Db;
-  render: ChaseRenderer;
-  timeZone: string;
-  calendarData?: CalendarData | undefined;
-}
-
-export interface SweepOptions {
-  now: Date;
-  dryRun?: boolean;
-}
-
-/** One message a sweep sent, or would send (dry run), as the jobs API reports it. */
-export interface SweepMessage {
-  kind: string;
-  slot: string;
-  docNumber: string;
-  taskKey?: string;
-  unitCode: string;
-  to: string;
-  channel: string;
-  chatId: string;
-  text: string;
-  buttons: string[];
-}
-
-export interface SweepResult {
-  /** Reminders (task, unit, kind, slot) newly keyed, or that would be. */
-  reminders: number;
-  /** Outbox rows written, or that would be. */
-  messages: number;
-  /** Reminders whose unit (or parent unit) has nobody reachable. */
-  unreachable: number;
-  sample: SweepMessage[];
-}
-
-export const SAMPLE_LIMIT = 500;
-
-/** Officials of some role in some units, each with the account they are reached on (the latest linked). */
-export async function reachable(
-  db: Queryable,
-  unitIds: string[],
-  roles: ('focal' | 'leader' | 'admin')[],
-): Promise<Map<string, Recipient[]>> {
-  if (unitIds.length === 0) return new Map();
-  const officials = await db.official.findMany({
-    where: { unitId: { in: unitIds }, role: { in: roles } },
-    select: {
-      id: true,
-      code: true,
-      unitId: true,
-      locale: true,
-      preferredChannel: true,
-      accounts: {
-        where: { active: true },
-        orderBy: { linkedAt: 'desc' },
-        select: { id: true, channel: true, chatId: true },
-      },
-    },
-    orderBy: { code: 'asc' },
-  });
-  const byUnit = new Map<string, Recipient[]>();
-  for (const official of officials) {
-    const account = preferredAccount(official.accounts, official.preferredChannel);
-    if (!account) continue;
-    const list = byUnit.get(official.unitId) ?? [];
-    list.push({ officialId: official.id, code: official.code, locale: official.locale, account });
-    byUnit.set(official.unitId, list);
-  }
-  return byUnit;
-}
-
-export interface Recipient {
-  officialId: string;
-  code: string;
-  locale: string;
-  account: { id: string; channel: string; chatId: string };
-}
-
-export function outboxItem(dedupeKey: string, to: Recipient, message: OutboundMessage): OutboxItem {
-  return {
-    dedupeKey,
-    channel: to.account.channel,
-    chatId: to.account.chatId,
-    channelAccountId: to.account.id,
-    officialId: to.officialId,
-    message,
-  };
-}
-
-export function sampleOf(
-  item: OutboxItem,
-  meta: { kind: string; slot: string; docNumber: string; taskKey?: string; unitCode: string; to: string },
-): SweepMessage {
-  return {
-    ...meta,
-    channel: item.channel,
-    chatId: item.chatId,
-    text: item.message.text,
-    buttons: (item.message.choices ?? []).flat().map((choice) => choice.label),
-  };
-}
-
-/** Writes outbox rows in slices (a statement has at most 65,535 parameters). */
-export async function writeOutboxInChunks(tx: Queryable, items: OutboxItem[]): Promise<number> {
-  let written = 0;
-  for (let start = 0; start < items.length; start += 2000) {
-    written += await writeOutbox(tx, items.slice(start, start + 2000));
-  }
-  return written;
-}
+/** jobs/types.ts names a sample message by this path. */
+export type { SweepMessage } from './sweeps.ts';
 
 interface PairRow {
   taskId: string;
@@ -140,7 +36,7 @@ interface Candidate {
  * or a second instance sends nothing twice. A fixed handful of queries whatever the number of units.
  */
 export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Promise<SweepResult> {
-  const { db, render, timeZone } = deps;
+  const { db, render } = deps;
   const { now } = options;
   const campaigns = await db.campaign.findMany({
     where: { state: 'running' },
@@ -157,8 +53,7 @@ export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Pr
     { reminders: PlannedReminder[]; docNumber: string; task: (typeof campaigns)[number]['tasks'][number] }
   >();
   for (const campaign of campaigns) {
-    const policy = resolvePolicy(campaign.policy);
-    const calendar = new WorkCalendar(timeZone, deps.calendarData, policy);
+    const { policy, calendar } = campaignCalendar(deps, campaign.policy);
     for (const task of campaign.tasks) {
       const reminders = dueForTask({
         task: { dueOn: isoDate(task.dueOn) },
@@ -170,8 +65,7 @@ export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Pr
       if (reminders.length > 0) due.set(task.id, { reminders, docNumber: campaign.docNumber, task });
     }
   }
-  const empty: SweepResult = { reminders: 0, messages: 0, unreachable: 0, sample: [] };
-  if (due.size === 0) return empty;
+  if (due.size === 0) return emptySweepResult();
 
   // Every (task, unit) of those tasks whose latest status is not "done", in one query.
   const pairs = await db.$queryRaw<PairRow[]>`
@@ -195,7 +89,7 @@ export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Pr
       candidates.push({ taskId: pair.taskId, unitId: pair.unitId, reminder });
     }
   }
-  if (candidates.length === 0) return empty;
+  if (candidates.length === 0) return emptySweepResult();
 
   const unitIds = [...new Set(candidates.map((candidate) => candidate.unitId))];
   const units = await db.unit.findMany({
@@ -214,8 +108,7 @@ export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Pr
   };
 
   const build = (claimed: Candidate[]) => {
-    const items: OutboxItem[] = [];
-    const sample: SweepMessage[] = [];
+    const outbox = new SweepOutbox();
     let unreachable = 0;
     for (const candidate of claimed) {
       const { reminder, taskId, unitId } = candidate;
@@ -245,27 +138,22 @@ export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Pr
                 days: reminder.days,
                 current,
               });
-        const item = outboxItem(
+        outbox.add(
           `reminder:${taskId}:${unitId}:${reminder.kind}:${reminder.slot}:${to.officialId}`,
           to,
           message,
+          {
+            kind: reminder.kind,
+            slot: reminder.slot,
+            docNumber: info.docNumber,
+            taskKey: info.task.key,
+            unitCode: unit.code,
+            to: to.code,
+          },
         );
-        items.push(item);
-        if (sample.length < SAMPLE_LIMIT) {
-          sample.push(
-            sampleOf(item, {
-              kind: reminder.kind,
-              slot: reminder.slot,
-              docNumber: info.docNumber,
-              taskKey: info.task.key,
-              unitCode: unit.code,
-              to: to.code,
-            }),
-          );
-        }
       }
     }
-    return { items, sample, unreachable };
+    return { outbox, unreachable };
   };
 
   const columns = {
@@ -291,18 +179,15 @@ export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Pr
     const built = build(fresh);
     return {
       reminders: fresh.length,
-      messages: built.items.length,
+      messages: built.outbox.items.length,
       unreachable: built.unreachable,
-      sample: built.sample,
+      sample: built.outbox.sample,
     };
   }
 
-  return db.$transaction(
-    async (tx) => {
-      // The claim: only the (task, unit, kind, slot) keys this transaction inserts are sent by it.
-      const claimedRows = await tx.$queryRaw<
-        { taskId: string; unitId: string; kind: string; slot: string }[]
-      >`
+  return db.$transaction(async (tx) => {
+    // The claim: only the (task, unit, kind, slot) keys this transaction inserts are sent by it.
+    const claimedRows = await tx.$queryRaw<{ taskId: string; unitId: string; kind: string; slot: string }[]>`
         INSERT INTO "ReminderSent" ("taskId", "unitId", kind, slot, recipients, "sentAt")
         SELECT c."taskId", c."unitId", c.kind, c.slot, c.recipients, ${now}
         FROM unnest(${columns.taskIds}::uuid[], ${columns.unitIds}::uuid[], ${columns.kinds}::text[],
@@ -310,19 +195,16 @@ export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Pr
           AS c("taskId", "unitId", kind, slot, recipients)
         ON CONFLICT DO NOTHING
         RETURNING "taskId", "unitId", kind, slot`;
-      const claimed = new Set(claimedRows.map(keyOf));
-      const mine = candidates.filter((c) =>
-        claimed.has(keyOf({ ...c, kind: c.reminder.kind, slot: c.reminder.slot })),
-      );
-      const built = build(mine);
-      const written = await writeOutboxInChunks(tx, built.items);
-      return {
-        reminders: mine.length,
-        messages: written,
-        unreachable: built.unreachable,
-        sample: built.sample,
-      };
-    },
-    { timeout: 120_000, maxWait: 10_000 },
-  );
+    const claimed = new Set(claimedRows.map(keyOf));
+    const mine = candidates.filter((c) =>
+      claimed.has(keyOf({ ...c, kind: c.reminder.kind, slot: c.reminder.slot })),
+    );
+    const built = build(mine);
+    return {
+      reminders: mine.length,
+      messages: await built.outbox.write(tx, false),
+      unreachable: built.unreachable,
+      sample: built.outbox.sample,
+    };
+  }, SWEEP_TRANSACTION);
 }

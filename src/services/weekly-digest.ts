@@ -7,20 +7,18 @@ import {
   type DigestDecision,
 } from '../domain/weekly-digest.ts';
 import { campaignView } from '../domain/scope.ts';
-import { preferredAccount } from './accounts.ts';
 import { countExemplars } from './exemplars.ts';
-import type { OutboxItem } from './outbox.ts';
 import type { DigestRenderer } from './ports.ts';
 import {
-  SAMPLE_LIMIT,
-  outboxItem,
-  sampleOf,
-  writeOutboxInChunks,
+  SWEEP_TRANSACTION,
+  SweepOutbox,
+  activeAccounts,
+  recipientOf,
   type Recipient,
   type SweepMessage,
   type SweepOptions,
   type SweepResult,
-} from './reminders.ts';
+} from './sweeps.ts';
 import { officialPrincipal } from './scope.ts';
 import { campaignSummary, type CampaignSummary } from './summaries.ts';
 
@@ -112,11 +110,7 @@ export async function sweepWeeklyDigests(
       digestWeekday: true,
       digestTime: true,
       unit: { select: { code: true, path: true } },
-      accounts: {
-        where: { active: true },
-        orderBy: { linkedAt: 'desc' },
-        select: { id: true, channel: true, chatId: true },
-      },
+      accounts: activeAccounts,
     },
     orderBy: { code: 'asc' },
   });
@@ -158,14 +152,8 @@ export async function sweepWeeklyDigests(
 
   const pairs: Pair[] = [];
   for (const official of due) {
-    const account = preferredAccount(official.accounts, official.preferredChannel);
-    if (!account) continue;
-    const recipient: Recipient = {
-      officialId: official.id,
-      code: official.code,
-      locale: official.locale,
-      account,
-    };
+    const recipient = recipientOf(official);
+    if (!recipient) continue;
     for (const campaign of campaigns) {
       const key = pairKey(official.id, campaign.id);
       if (already.has(key)) continue;
@@ -225,8 +213,7 @@ export async function sweepWeeklyDigests(
   }
 
   const build = (chosen: Decided[]) => {
-    const items: OutboxItem[] = [];
-    const sample: SweepMessage[] = [];
+    const outbox = new SweepOutbox();
     for (const digest of chosen) {
       if (digest.decision !== 'send') continue;
       const messages = deps.render.weeklyDigest(digest.recipient.locale, digest.summary, {
@@ -236,26 +223,21 @@ export async function sweepWeeklyDigests(
         exemplars: digest.exemplars,
       });
       messages.forEach((message, index) => {
-        const item = outboxItem(
+        outbox.add(
           `weekly-digest:${week.key}:${digest.campaign.id}:${digest.recipient.officialId}:${index}`,
           digest.recipient,
           message,
+          {
+            kind: 'weekly-digest',
+            slot: week.key,
+            docNumber: digest.campaign.docNumber,
+            unitCode: digest.unitCode ?? digest.campaign.issuerCode,
+            to: digest.recipient.code,
+          },
         );
-        items.push(item);
-        if (sample.length < SAMPLE_LIMIT) {
-          sample.push(
-            sampleOf(item, {
-              kind: 'weekly-digest',
-              slot: week.key,
-              docNumber: digest.campaign.docNumber,
-              unitCode: digest.unitCode ?? digest.campaign.issuerCode,
-              to: digest.recipient.code,
-            }),
-          );
-        }
       });
     }
-    return { items, sample };
+    return outbox;
   };
   const tally = (chosen: Decided[], messages: number, sample: SweepMessage[]): WeeklyDigestResult => {
     const digests = chosen.filter((digest) => digest.decision === 'send').length;
@@ -269,14 +251,13 @@ export async function sweepWeeklyDigests(
   };
 
   if (dryRun) {
-    const built = build(decisions);
-    return tally(decisions, built.items.length, built.sample);
+    const outbox = build(decisions);
+    return tally(decisions, outbox.items.length, outbox.sample);
   }
 
-  return db.$transaction(
-    async (tx) => {
-      // The claim: only the (official, campaign, week) rows this transaction inserts are its to send.
-      const claimedRows = await tx.$queryRaw<{ officialId: string; campaignId: string }[]>`
+  return db.$transaction(async (tx) => {
+    // The claim: only the (official, campaign, week) rows this transaction inserts are its to send.
+    const claimedRows = await tx.$queryRaw<{ officialId: string; campaignId: string }[]>`
         INSERT INTO "WeeklyDigestSent" ("officialId", "campaignId", week, fingerprint, sent, at)
         SELECT c."officialId", c."campaignId", ${week.key}, c.fingerprint, c.sent, ${now}
         FROM unnest(${decisions.map((d) => d.recipient.officialId)}::uuid[],
@@ -286,12 +267,9 @@ export async function sweepWeeklyDigests(
           AS c("officialId", "campaignId", fingerprint, sent)
         ON CONFLICT DO NOTHING
         RETURNING "officialId", "campaignId"`;
-      const claimed = new Set(claimedRows.map((row) => pairKey(row.officialId, row.campaignId)));
-      const mine = decisions.filter((d) => claimed.has(pairKey(d.recipient.officialId, d.campaign.id)));
-      const built = build(mine);
-      const written = await writeOutboxInChunks(tx, built.items);
-      return tally(mine, written, built.sample);
-    },
-    { timeout: 120_000, maxWait: 10_000 },
-  );
+    const claimed = new Set(claimedRows.map((row) => pairKey(row.officialId, row.campaignId)));
+    const mine = decisions.filter((d) => claimed.has(pairKey(d.recipient.officialId, d.campaign.id)));
+    const outbox = build(mine);
+    return tally(mine, await outbox.write(tx, false), outbox.sample);
+  }, SWEEP_TRANSACTION);
 }
