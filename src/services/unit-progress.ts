@@ -17,12 +17,14 @@ import { STATUS_LETTERS } from '../domain/summary.ts';
 
 /** The letter of a status (STATUS_LETTERS), '-' for none. */
 const letterOf = (status: Prisma.Sql) =>
-  Prisma.sql`CASE ${status} WHEN 'done' THEN ${STATUS_LETTERS.done} WHEN 'in_progress' THEN ${STATUS_LETTERS.in_progress}
-    WHEN 'blocked' THEN ${STATUS_LETTERS.blocked} WHEN 'not_started' THEN ${STATUS_LETTERS.not_started} ELSE '-' END`;
+  Prisma.sql`CASE ${status} WHEN 'done' THEN ${STATUS_LETTERS.done}
+    WHEN 'in_progress' THEN ${STATUS_LETTERS.in_progress} WHEN 'blocked' THEN ${STATUS_LETTERS.blocked}
+    WHEN 'not_started' THEN ${STATUS_LETTERS.not_started} ELSE '-' END`;
 
 /** A campaign's tasks (`id`, `place` from 1) in task order, position then id: what rows are laid out for. */
 export const campaignTaskPlaces = (campaignId: Prisma.Sql): Prisma.Sql =>
-  Prisma.sql`SELECT id, row_number() OVER (ORDER BY position, id) AS place FROM "Task" WHERE "campaignId" = ${campaignId}`;
+  Prisma.sql`SELECT id, row_number() OVER (ORDER BY position, id) AS place
+    FROM "Task" WHERE "campaignId" = ${campaignId}`;
 
 /** Task ids (`id`, `place` from 1) in the order given: a task list read earlier, laid out as it was read. */
 export const listedTaskPlaces = (taskIds: string[]): Prisma.Sql =>
@@ -51,14 +53,19 @@ export function tasksDigest(taskIds: string[]): string {
 }
 
 /** Lays the progress row of each unit `rows` selects (alias p) out again for its campaign's current tasks. */
-const layOutRows = (rows: Prisma.Sql, newer?: Prisma.Sql) => Prisma.sql`
-  UPDATE "UnitProgress" p
-  SET (statuses, "tasksDigest") = (${progressLayout(campaignTaskPlaces(Prisma.sql`p."campaignId"`), Prisma.sql`p."unitId"`, newer)})
-  WHERE ${rows}`;
+const layOutRows = (rows: Prisma.Sql, newer?: Prisma.Sql) => {
+  const layout = progressLayout(
+    campaignTaskPlaces(Prisma.sql`p."campaignId"`),
+    Prisma.sql`p."unitId"`,
+    newer,
+  );
+  return Prisma.sql`UPDATE "UnitProgress" p SET (statuses, "tasksDigest") = (${layout}) WHERE ${rows}`;
+};
 
 /** The progress row of a unit in a task's campaign. */
 const rowOfTask = (taskId: string, unitId: string) =>
-  Prisma.sql`p."campaignId" = (SELECT "campaignId" FROM "Task" WHERE id = ${taskId}::uuid) AND p."unitId" = ${unitId}::uuid`;
+  Prisma.sql`p."campaignId" = (SELECT "campaignId" FROM "Task" WHERE id = ${taskId}::uuid)
+    AND p."unitId" = ${unitId}::uuid`;
 
 /**
  * Takes the lock on a unit's progress row in the task's campaign (creating the row when missing). The
@@ -173,10 +180,14 @@ export async function markUnitProgress(
   unitId: string,
 ): Promise<void> {
   const acknowledged = act === 'acknowledge';
+  const layout = progressLayout(
+    campaignTaskPlaces(Prisma.sql`${campaignId}::uuid`),
+    Prisma.sql`${unitId}::uuid`,
+  );
   await tx.$executeRaw`
     INSERT INTO "UnitProgress" ("campaignId", "unitId", statuses, "tasksDigest", acknowledged, registered)
     SELECT ${campaignId}::uuid, ${unitId}::uuid, l.statuses, l.digest, ${acknowledged}, ${!acknowledged}
-    FROM (${progressLayout(campaignTaskPlaces(Prisma.sql`${campaignId}::uuid`), Prisma.sql`${unitId}::uuid`)}) l
+    FROM (${layout}) l
     ON CONFLICT ("campaignId", "unitId") DO UPDATE
       SET acknowledged = "UnitProgress".acknowledged OR excluded.acknowledged,
         registered = "UnitProgress".registered OR excluded.registered`;
