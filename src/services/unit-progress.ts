@@ -22,7 +22,7 @@ const letterOf = (status: Prisma.Sql) =>
     WHEN 'not_started' THEN ${STATUS_LETTERS.not_started} ELSE '-' END`;
 
 /** A campaign's tasks (`id`, `place` from 1) in task order, position then id: what rows are laid out for. */
-export const campaignTaskPlaces = (campaignId: Prisma.Sql): Prisma.Sql =>
+const campaignTaskPlaces = (campaignId: Prisma.Sql): Prisma.Sql =>
   Prisma.sql`SELECT id, row_number() OVER (ORDER BY position, id) AS place
     FROM "Task" WHERE "campaignId" = ${campaignId}`;
 
