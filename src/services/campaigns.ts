@@ -4,7 +4,7 @@ import type { CampaignKind, CampaignState } from '../generated/prisma/enums.ts';
 import { dateFromIso, isoDate } from '../domain/time.ts';
 import { DomainError, isUuid, notFound } from './errors.ts';
 import { writeOutbox, type OutboxItem } from './outbox.ts';
-import { relayoutCampaignProgress } from './summaries.ts';
+import { relayoutCampaignProgress } from './unit-progress.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import type { CampaignNews, NewsRenderer } from './ports.ts';
 

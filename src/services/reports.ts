@@ -4,11 +4,10 @@ import { Prisma } from '../generated/prisma/client.ts';
 import { normalisePercent, type Status } from '../domain/status.ts';
 import {
   advanceCurrentStatus,
-  lockUnitProgress,
   lockUnitProgressSql,
   markUnitProgress,
-  refreshUnitProgress,
-} from './summaries.ts';
+  retreatCurrentStatus,
+} from './unit-progress.ts';
 
 export interface UnitTask {
   taskId: string;
@@ -96,36 +95,6 @@ function inTransaction<T>(db: Queryable, work: (tx: Tx) => Promise<T>): Promise<
   return '$transaction' in db ? db.$transaction(work) : work(db);
 }
 
-/**
- * After a report is undone: when it was the current status, the latest report still standing takes its
- * place (or the row goes: nothing left reported). The row lock makes a concurrent report or undo of the
- * same pair wait, and the search after it sees what they committed.
- */
-async function retreatCurrent(tx: Tx, report: { id: string; taskId: string; unitId: string }): Promise<void> {
-  await lockUnitProgress(tx, report.taskId, report.unitId);
-  const [current] = await tx.$queryRaw<{ reportId: string }[]>`
-    SELECT "reportId" FROM "CurrentStatus"
-    WHERE "taskId" = ${report.taskId}::uuid AND "unitId" = ${report.unitId}::uuid
-    FOR UPDATE`;
-  if (current && current.reportId !== report.id) return;
-  const replaced = await tx.$executeRaw`
-    UPDATE "CurrentStatus" c
-    SET "reportId" = l.id, status = l.status, percent = l.percent, "reportedAt" = l."createdAt"
-    FROM (
-      SELECT r.id, r.status, r.percent, r."createdAt" FROM "StatusReport" r
-      WHERE r."taskId" = ${report.taskId}::uuid AND r."unitId" = ${report.unitId}::uuid AND r."undoneAt" IS NULL
-      ORDER BY r."createdAt" DESC, r.id DESC
-      LIMIT 1
-    ) l
-    WHERE c."taskId" = ${report.taskId}::uuid AND c."unitId" = ${report.unitId}::uuid`;
-  if (replaced === 0 && current) {
-    await tx.currentStatus.delete({
-      where: { taskId_unitId: { taskId: report.taskId, unitId: report.unitId } },
-    });
-  }
-  await refreshUnitProgress(tx, report.taskId, report.unitId);
-}
-
 /** Records one status report; every report is kept, with who, when and through which channel. */
 export function recordStatus(db: Queryable, input: StatusInput): Promise<RecordResult> {
   return inTransaction(db, (tx) => record(tx, input));
@@ -197,7 +166,7 @@ async function undo(tx: Tx, input: { reportId: string; unitId: string; now: Date
     where: { id: report.id, undoneAt: null },
     data: { undoneAt: input.now },
   });
-  if (changed.count > 0) await retreatCurrent(tx, report);
+  if (changed.count > 0) await retreatCurrentStatus(tx, report);
   return changed.count === 0 ? { kind: 'already_undone' } : { kind: 'undone', taskTitle: report.task.title };
 }
 

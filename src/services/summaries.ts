@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { Queryable, Tx } from '../db/client.ts';
+import type { Queryable } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Status } from '../domain/status.ts';
 import {
   rollUpWithBreakdown,
-  STATUS_LETTERS,
   statusesFromLetters,
   type ChildBreakdown,
   type GroupedUnit,
@@ -12,6 +10,12 @@ import {
   type UnitRef,
 } from '../domain/summary.ts';
 import { isUuid, notFound } from './errors.ts';
+import { listedTaskPlaces, progressLayout, tasksDigest } from './unit-progress.ts';
+
+/*
+ * The read side of campaigns' progress: the roll-up, the summary and the latest reports. The tables it
+ * reads, CurrentStatus and UnitProgress, are kept by unit-progress.ts.
+ */
 
 export interface CampaignSummary extends Summary {
   campaign: { id: string; docNumber: string; title: string };
@@ -164,150 +168,6 @@ function detailedRollUpQuery(db: Queryable, input: RollUpQueryInput): Promise<Ro
       ELSE s.id END`;
 }
 
-/**
- * UnitProgress: a unit's current statuses in one campaign as one letter per task (STATUS_LETTERS), in
- * task order (position, id), '-' where nothing is reported; tasksDigest names the task list the string was
- * laid out for. The unit_progress migration's backfill writes the same letters.
- */
-const statusLetter = (status: Prisma.Sql) =>
-  Prisma.sql`CASE ${status} WHEN 'done' THEN ${STATUS_LETTERS.done} WHEN 'in_progress' THEN ${STATUS_LETTERS.in_progress}
-    WHEN 'blocked' THEN ${STATUS_LETTERS.blocked} WHEN 'not_started' THEN ${STATUS_LETTERS.not_started} ELSE '-' END`;
-
-/** The digest of a task list as UnitProgress keeps it: md5 of the ids in task order, comma-separated. */
-function tasksDigest(taskIds: string[]): string {
-  return createHash('md5').update(taskIds.join(',')).digest('hex');
-}
-
-/**
- * Takes the lock on a unit's progress row in the task's campaign (creating the row when missing). The
- * refresh, a statement of its own after it, then reads every CurrentStatus change committed by the unit's
- * earlier writers: laid out in one statement that waits for the row instead, a report would keep the
- * snapshot it took before waiting and drop the letter of a report on another task committed meanwhile.
- * Taken before CurrentStatus changes, so a transaction with several reports of one unit takes it first.
- */
-export async function lockUnitProgress(tx: Tx, taskId: string, unitId: string): Promise<void> {
-  await tx.$executeRaw`${lockUnitProgressSql(taskId, unitId)}`;
-}
-
-/**
- * lockUnitProgress as a statement, to run within another (a CTE of the statement that writes a report),
- * only when `onlyIf` holds.
- */
-export function lockUnitProgressSql(
-  taskId: string,
-  unitId: string,
-  onlyIf: Prisma.Sql = Prisma.sql`true`,
-): Prisma.Sql {
-  return Prisma.sql`
-    INSERT INTO "UnitProgress" ("campaignId", "unitId", statuses, "tasksDigest")
-    SELECT t."campaignId", ${unitId}::uuid, '', '' FROM "Task" t WHERE t.id = ${taskId}::uuid AND ${onlyIf}
-    ON CONFLICT ("campaignId", "unitId") DO UPDATE SET statuses = "UnitProgress".statuses`;
-}
-
-/** A unit's letters from CurrentStatus and the digest of the task list they are laid out for. */
-const layoutFromCurrentStatus = (campaignId: Prisma.Sql, unitId: string) => Prisma.sql`
-  SELECT COALESCE(string_agg(${statusLetter(Prisma.sql`cs.status`)}, '' ORDER BY t.position, t.id), '') AS statuses,
-    md5(COALESCE(string_agg(t.id::text, ',' ORDER BY t.position, t.id), '')) AS digest
-  FROM "Task" t
-  LEFT JOIN "CurrentStatus" cs ON cs."taskId" = t.id AND cs."unitId" = ${unitId}::uuid
-  WHERE t."campaignId" = ${campaignId}`;
-
-/**
- * Makes a report the current status of its (task, unit) unless a later one already stands (the later by
- * (reportedAt, reportId) wins, whichever commits last) and lays the unit's progress row out again, in one
- * statement, after lockUnitProgress in an earlier one. Its snapshot, taken once the lock was held, has every
- * change of the unit's earlier writers; the new status comes from the upsert's RETURNING (empty when a
- * later report stands, and then the row is laid out as it was).
- */
-export async function advanceCurrentStatus(
-  tx: Tx,
-  report: {
-    id: string;
-    taskId: string;
-    unitId: string;
-    status: Status;
-    percent: number | null;
-    createdAt: Date;
-  },
-): Promise<void> {
-  const campaignId = Prisma.sql`(SELECT "campaignId" FROM "Task" WHERE id = ${report.taskId}::uuid)`;
-  await tx.$executeRaw`
-    WITH advanced AS (
-      INSERT INTO "CurrentStatus" ("taskId", "unitId", "reportId", status, percent, "reportedAt")
-      VALUES (${report.taskId}::uuid, ${report.unitId}::uuid, ${report.id}::uuid,
-        ${report.status}::"ReportStatus", ${report.percent}, ${report.createdAt})
-      ON CONFLICT ("taskId", "unitId") DO UPDATE
-        SET "reportId" = excluded."reportId", status = excluded.status, percent = excluded.percent,
-          "reportedAt" = excluded."reportedAt"
-        WHERE (excluded."reportedAt", excluded."reportId") >= ("CurrentStatus"."reportedAt", "CurrentStatus"."reportId")
-      RETURNING "taskId", status
-    )
-    UPDATE "UnitProgress" p
-    SET statuses = l.statuses, "tasksDigest" = l.digest
-    FROM (
-      SELECT COALESCE(string_agg(${statusLetter(Prisma.sql`COALESCE(a.status, cs.status)`)}, '' ORDER BY t.position, t.id), '') AS statuses,
-        md5(COALESCE(string_agg(t.id::text, ',' ORDER BY t.position, t.id), '')) AS digest
-      FROM "Task" t
-      LEFT JOIN "CurrentStatus" cs ON cs."taskId" = t.id AND cs."unitId" = ${report.unitId}::uuid
-      LEFT JOIN advanced a ON a."taskId" = t.id
-      WHERE t."campaignId" = ${campaignId}
-    ) l
-    WHERE p."campaignId" = ${campaignId} AND p."unitId" = ${report.unitId}::uuid`;
-}
-
-/** Lays a unit's progress row out again from CurrentStatus, after lockUnitProgress and the change. */
-export async function refreshUnitProgress(tx: Tx, taskId: string, unitId: string): Promise<void> {
-  const campaignId = Prisma.sql`(SELECT "campaignId" FROM "Task" WHERE id = ${taskId}::uuid)`;
-  await tx.$executeRaw`
-    UPDATE "UnitProgress" p
-    SET statuses = l.statuses, "tasksDigest" = l.digest
-    FROM (${layoutFromCurrentStatus(campaignId, unitId)}) l
-    WHERE p."campaignId" = ${campaignId} AND p."unitId" = ${unitId}::uuid`;
-}
-
-/**
- * Lays every progress row of a campaign out again after its task list changed (tasks added, removed or
- * reordered), in the transaction that changed it, so summaries keep reading one row per unit.
- */
-export async function relayoutCampaignProgress(tx: Tx, campaignId: string): Promise<void> {
-  await tx.$executeRaw`
-    UPDATE "UnitProgress" p
-    SET statuses = l.statuses, "tasksDigest" = l.digest
-    FROM (
-      SELECT q."unitId",
-        COALESCE(string_agg(${statusLetter(Prisma.sql`cs.status`)}, '' ORDER BY t.position, t.id), '') AS statuses,
-        md5(COALESCE(string_agg(t.id::text, ',' ORDER BY t.position, t.id), '')) AS digest
-      FROM "UnitProgress" q
-      JOIN "Task" t ON t."campaignId" = q."campaignId"
-      LEFT JOIN "CurrentStatus" cs ON cs."taskId" = t.id AND cs."unitId" = q."unitId"
-      WHERE q."campaignId" = ${campaignId}::uuid
-      GROUP BY q."unitId"
-    ) l
-    WHERE p."campaignId" = ${campaignId}::uuid AND p."unitId" = l."unitId"`;
-}
-
-/**
- * Marks a unit acknowledged or registered in its progress row, in the transaction that inserts the
- * Acknowledgement or Registration; a unit with no row yet gets one laid out from CurrentStatus. Flags are
- * only ever set, so a report changing the row at the same time needs no lock: whichever writes second
- * keeps the other's part.
- */
-export async function markUnitProgress(
-  tx: Tx,
-  act: 'acknowledge' | 'register',
-  campaignId: string,
-  unitId: string,
-): Promise<void> {
-  const acknowledged = act === 'acknowledge';
-  await tx.$executeRaw`
-    INSERT INTO "UnitProgress" ("campaignId", "unitId", statuses, "tasksDigest", acknowledged, registered)
-    SELECT ${campaignId}::uuid, ${unitId}::uuid, l.statuses, l.digest, ${acknowledged}, ${!acknowledged}
-    FROM (${layoutFromCurrentStatus(Prisma.sql`${campaignId}::uuid`, unitId)}) l
-    ON CONFLICT ("campaignId", "unitId") DO UPDATE
-      SET acknowledged = "UnitProgress".acknowledged OR excluded.acknowledged,
-        registered = "UnitProgress".registered OR excluded.registered`;
-}
-
 interface ProgressRow {
   /** Codes and names of the scope's participants as JSON arrays (any text survives), by name. */
   codes: string[] | null;
@@ -333,8 +193,9 @@ const UUID_LENGTH = 36;
  *
  * Rows come back as three aggregates rather than 10,000 rows: mapping rows and columns cost more than the
  * query at the root. They are sorted by name (byte order) once, in the subquery, so the summary's sort by
- * Vietnamese name finds them nearly in order. A row laid out for another task list (the campaign's tasks
- * changed since the unit last reported) is read from CurrentStatus instead.
+ * Vietnamese name finds them nearly in order. A row laid out for another task list (a report that raced a
+ * change of the campaign's tasks) is never counted: it is laid out afresh from CurrentStatus for the task
+ * list read here, by the same layout the upkeep writes.
  */
 function progressQuery(db: Queryable, input: RollUpQueryInput): Promise<ProgressRow[]> {
   const { campaignId, taskIds, scopePath, rootPath, block } = input;
@@ -352,10 +213,7 @@ function progressQuery(db: Queryable, input: RollUpQueryInput): Promise<Progress
         CASE
           WHEN p."tasksDigest" = ${tasksDigest(taskIds)} THEN p.statuses
           WHEN p."unitId" IS NULL THEN ''
-          ELSE (
-            SELECT string_agg(${statusLetter(Prisma.sql`cs.status`)}, '' ORDER BY k.place)
-            FROM unnest(${taskIds}::uuid[]) WITH ORDINALITY AS k(id, place)
-            LEFT JOIN "CurrentStatus" cs ON cs."taskId" = k.id AND cs."unitId" = u.id)
+          ELSE (SELECT l.statuses FROM (${progressLayout(listedTaskPlaces(taskIds), Prisma.sql`u.id`)}) l)
         END AS statuses
       FROM "CampaignUnit" cu
       JOIN "Unit" u ON u.id = cu."unitId"

@@ -1,26 +1,25 @@
-import type { Db } from '../db/client.ts';
+import type { Db, Queryable } from '../db/client.ts';
 import {
   digestDecision,
   digestFingerprint,
   digestSlot,
   isoWeekOf,
   type DigestDecision,
+  type IsoWeek,
 } from '../domain/weekly-digest.ts';
 import { campaignView } from '../domain/scope.ts';
-import { preferredAccount } from './accounts.ts';
 import { countExemplars } from './exemplars.ts';
-import type { OutboxItem } from './outbox.ts';
 import type { DigestRenderer } from './ports.ts';
 import {
-  SAMPLE_LIMIT,
-  outboxItem,
-  sampleOf,
-  writeOutboxInChunks,
+  SWEEP_TRANSACTION,
+  SweepOutbox,
+  activeAccounts,
+  recipientOf,
   type Recipient,
   type SweepMessage,
   type SweepOptions,
   type SweepResult,
-} from './reminders.ts';
+} from './sweeps.ts';
 import { officialPrincipal } from './scope.ts';
 import { campaignSummary, type CampaignSummary } from './summaries.ts';
 
@@ -59,30 +58,18 @@ interface Decided extends Pair {
 
 const pairKey = (officialId: string, campaignId: string) => `${officialId}|${campaignId}`;
 
-/**
- * The weekly summary digest. Each official's slot is their weekday and time in the current ISO week
- * (TZ_DEFAULT); once it has come, every running campaign they supervise gets one decision for the week,
- * keyed by (official, campaign, week) in WeeklyDigestSent and claimed in the same transaction as the
- * outbox rows, so reruns, two workers or a catch-up after downtime send it once. Leaders get their unit's
- * subtree (campaigns with a participant in it), admins of the issuer the whole campaign; the wider scope
- * wins. Unchanged figures with nothing late are recorded as looked at (sent = false) and not sent.
- */
-export async function sweepWeeklyDigests(
-  deps: WeeklyDigestDeps,
-  options: SweepOptions,
-): Promise<WeeklyDigestResult> {
-  const { db, timeZone } = deps;
-  const { now } = options;
-  const dryRun = options.dryRun ?? false;
-  const week = isoWeekOf(now, timeZone);
-  const result: WeeklyDigestResult = {
-    reminders: 0,
-    messages: 0,
-    unreachable: 0,
-    sample: [],
-    details: { week: week.key, digests: 0, unchanged: 0 },
-  };
+/** What the sweep knows of its week: which, and the instant it runs at. */
+interface DigestWeek {
+  week: IsoWeek;
+  now: Date;
+}
 
+/**
+ * The running campaigns, and the officials who may get a digest of them (leaders, and admins of an
+ * issuer) whose slot in this week has come, with it.
+ */
+async function dueOfficials(deps: WeeklyDigestDeps, { week, now }: DigestWeek) {
+  const { db, timeZone } = deps;
   const campaigns = await db.campaign.findMany({
     where: { state: 'running', launchedAt: { not: null } },
     select: {
@@ -94,8 +81,7 @@ export async function sweepWeeklyDigests(
     },
     orderBy: [{ launchedAt: 'asc' }, { id: 'asc' }],
   });
-  if (campaigns.length === 0) return result;
-
+  if (campaigns.length === 0) return { campaigns, officials: [] };
   const officials = await db.official.findMany({
     where: {
       digestWeekday: { not: null },
@@ -112,30 +98,33 @@ export async function sweepWeeklyDigests(
       digestWeekday: true,
       digestTime: true,
       unit: { select: { code: true, path: true } },
-      accounts: {
-        where: { active: true },
-        orderBy: { linkedAt: 'desc' },
-        select: { id: true, channel: true, chatId: true },
-      },
+      accounts: activeAccounts,
     },
     orderBy: { code: 'asc' },
   });
-  const slotOf = new Map<string, Date>();
-  for (const official of officials) {
-    const slot = digestSlot(
-      week,
-      { weekday: official.digestWeekday ?? 1, time: official.digestTime },
-      timeZone,
-    );
-    if (slot.getTime() <= now.getTime()) slotOf.set(official.id, slot);
-  }
-  const due = officials.filter((official) => slotOf.has(official.id));
-  if (due.length === 0) return result;
-  const dueIds = due.map((official) => official.id);
-  const campaignIds = campaigns.map((campaign) => campaign.id);
+  const due = officials.flatMap((official) => {
+    const schedule = { weekday: official.digestWeekday ?? 1, time: official.digestTime };
+    const slot = digestSlot(week, schedule, timeZone);
+    return slot.getTime() <= now.getTime() ? [{ ...official, slot }] : [];
+  });
+  return { campaigns, officials: due };
+}
 
+/**
+ * Each (official, campaign) due and not decided yet this week, with the scope the official sees: a
+ * leader their unit's subtree (campaigns with a participant in it), an issuer's admin the whole campaign.
+ */
+async function undecidedPairs(deps: WeeklyDigestDeps, at: DigestWeek): Promise<Pair[]> {
+  const { db } = deps;
+  const { campaigns, officials: due } = await dueOfficials(deps, at);
+  if (due.length === 0) return [];
+  const campaignIds = campaigns.map((campaign) => campaign.id);
   const decided = await db.weeklyDigestSent.findMany({
-    where: { week: week.key, officialId: { in: dueIds }, campaignId: { in: campaignIds } },
+    where: {
+      week: at.week.key,
+      officialId: { in: due.map((official) => official.id) },
+      campaignId: { in: campaignIds },
+    },
     select: { officialId: true, campaignId: true },
   });
   const already = new Set(decided.map((row) => pairKey(row.officialId, row.campaignId)));
@@ -158,36 +147,35 @@ export async function sweepWeeklyDigests(
 
   const pairs: Pair[] = [];
   for (const official of due) {
-    const account = preferredAccount(official.accounts, official.preferredChannel);
-    if (!account) continue;
-    const recipient: Recipient = {
-      officialId: official.id,
-      code: official.code,
-      locale: official.locale,
-      account,
-    };
+    const recipient = recipientOf(official);
+    if (!recipient) continue;
     for (const campaign of campaigns) {
       const key = pairKey(official.id, campaign.id);
       if (already.has(key)) continue;
       // A week whose slot came before the launch has nothing to add to the launch itself.
-      const slot = slotOf.get(official.id);
-      if (!slot || !campaign.launchedAt || slot.getTime() < campaign.launchedAt.getTime()) continue;
+      if (!campaign.launchedAt || official.slot.getTime() < campaign.launchedAt.getTime()) continue;
       const view = campaignView(
         officialPrincipal(official),
         { issuerUnitId: campaign.issuerUnitId, issuerPath: campaign.issuerUnit.path },
         leads.has(key),
       );
       if (!view) continue;
-      const whole = view.kind === 'whole';
       pairs.push({
         recipient,
         campaign: { id: campaign.id, docNumber: campaign.docNumber, issuerCode: campaign.issuerUnit.code },
-        unitCode: whole ? undefined : official.unit.code,
+        unitCode: view.kind === 'whole' ? undefined : official.unit.code,
       });
     }
   }
-  if (pairs.length === 0) return result;
+  return pairs;
+}
 
+/**
+ * The decision for each pair: send, or record as looked at (nothing changed since the last digest sent
+ * and nothing late); skipped pairs are left out. One roll-up per scope, however many supervisors share it.
+ */
+async function decide(deps: WeeklyDigestDeps, { week, now }: DigestWeek, pairs: Pair[]): Promise<Decided[]> {
+  const { db, timeZone } = deps;
   const lastSent = await db.$queryRaw<{ officialId: string; campaignId: string; fingerprint: string }[]>`
     SELECT DISTINCT ON ("officialId", "campaignId") "officialId", "campaignId", fingerprint
     FROM "WeeklyDigestSent"
@@ -199,7 +187,6 @@ export async function sweepWeeklyDigests(
     lastSent.map((row) => [pairKey(row.officialId, row.campaignId), row.fingerprint]),
   );
 
-  // One roll-up per scope, however many supervisors share it.
   const scopes = new Map<string, { summary: CampaignSummary; exemplars: number }>();
   const scopeOf = async (pair: Pair) => {
     const key = `${pair.campaign.id}|${pair.unitCode ?? ''}`;
@@ -223,75 +210,92 @@ export async function sweepWeeklyDigests(
     });
     if (decision !== 'skip') decisions.push({ ...pair, summary, exemplars, fingerprint, decision });
   }
+  return decisions;
+}
 
-  const build = (chosen: Decided[]) => {
-    const items: OutboxItem[] = [];
-    const sample: SweepMessage[] = [];
-    for (const digest of chosen) {
-      if (digest.decision !== 'send') continue;
-      const messages = deps.render.weeklyDigest(digest.recipient.locale, digest.summary, {
-        monday: week.monday,
-        sunday: week.sunday,
-        now,
-        exemplars: digest.exemplars,
-      });
-      messages.forEach((message, index) => {
-        const item = outboxItem(
-          `weekly-digest:${week.key}:${digest.campaign.id}:${digest.recipient.officialId}:${index}`,
-          digest.recipient,
-          message,
-        );
-        items.push(item);
-        if (sample.length < SAMPLE_LIMIT) {
-          sample.push(
-            sampleOf(item, {
-              kind: 'weekly-digest',
-              slot: week.key,
-              docNumber: digest.campaign.docNumber,
-              unitCode: digest.unitCode ?? digest.campaign.issuerCode,
-              to: digest.recipient.code,
-            }),
-          );
-        }
-      });
-    }
-    return { items, sample };
-  };
-  const tally = (chosen: Decided[], messages: number, sample: SweepMessage[]): WeeklyDigestResult => {
-    const digests = chosen.filter((digest) => digest.decision === 'send').length;
-    return {
-      reminders: digests,
-      messages,
-      unreachable: 0,
-      sample,
-      details: { week: week.key, digests, unchanged: chosen.length - digests },
-    };
-  };
-
-  if (dryRun) {
-    const built = build(decisions);
-    return tally(decisions, built.items.length, built.sample);
+/** The messages of the digests decided 'send'. */
+function digestMessages(deps: WeeklyDigestDeps, { week, now }: DigestWeek, chosen: Decided[]): SweepOutbox {
+  const outbox = new SweepOutbox();
+  for (const digest of chosen) {
+    if (digest.decision !== 'send') continue;
+    const messages = deps.render.weeklyDigest(digest.recipient.locale, digest.summary, {
+      monday: week.monday,
+      sunday: week.sunday,
+      now,
+      exemplars: digest.exemplars,
+    });
+    messages.forEach((message, index) => {
+      outbox.add(
+        `weekly-digest:${week.key}:${digest.campaign.id}:${digest.recipient.officialId}:${index}`,
+        digest.recipient,
+        message,
+        {
+          kind: 'weekly-digest',
+          slot: week.key,
+          docNumber: digest.campaign.docNumber,
+          unitCode: digest.unitCode ?? digest.campaign.issuerCode,
+          to: digest.recipient.code,
+        },
+      );
+    });
   }
+  return outbox;
+}
 
-  return db.$transaction(
-    async (tx) => {
-      // The claim: only the (official, campaign, week) rows this transaction inserts are its to send.
-      const claimedRows = await tx.$queryRaw<{ officialId: string; campaignId: string }[]>`
-        INSERT INTO "WeeklyDigestSent" ("officialId", "campaignId", week, fingerprint, sent, at)
-        SELECT c."officialId", c."campaignId", ${week.key}, c.fingerprint, c.sent, ${now}
-        FROM unnest(${decisions.map((d) => d.recipient.officialId)}::uuid[],
-                    ${decisions.map((d) => d.campaign.id)}::uuid[],
-                    ${decisions.map((d) => d.fingerprint)}::text[],
-                    ${decisions.map((d) => d.decision === 'send')}::boolean[])
-          AS c("officialId", "campaignId", fingerprint, sent)
-        ON CONFLICT DO NOTHING
-        RETURNING "officialId", "campaignId"`;
-      const claimed = new Set(claimedRows.map((row) => pairKey(row.officialId, row.campaignId)));
-      const mine = decisions.filter((d) => claimed.has(pairKey(d.recipient.officialId, d.campaign.id)));
-      const built = build(mine);
-      const written = await writeOutboxInChunks(tx, built.items);
-      return tally(mine, written, built.sample);
-    },
-    { timeout: 120_000, maxWait: 10_000 },
-  );
+/** The claim: only the (official, campaign, week) rows this transaction inserts are its to send. */
+async function claim(tx: Queryable, { week, now }: DigestWeek, decisions: Decided[]): Promise<Decided[]> {
+  const claimedRows = await tx.$queryRaw<{ officialId: string; campaignId: string }[]>`
+    INSERT INTO "WeeklyDigestSent" ("officialId", "campaignId", week, fingerprint, sent, at)
+    SELECT c."officialId", c."campaignId", ${week.key}, c.fingerprint, c.sent, ${now}
+    FROM unnest(${decisions.map((d) => d.recipient.officialId)}::uuid[],
+                ${decisions.map((d) => d.campaign.id)}::uuid[],
+                ${decisions.map((d) => d.fingerprint)}::text[],
+                ${decisions.map((d) => d.decision === 'send')}::boolean[])
+      AS c("officialId", "campaignId", fingerprint, sent)
+    ON CONFLICT DO NOTHING
+    RETURNING "officialId", "campaignId"`;
+  const claimed = new Set(claimedRows.map((row) => pairKey(row.officialId, row.campaignId)));
+  return decisions.filter((d) => claimed.has(pairKey(d.recipient.officialId, d.campaign.id)));
+}
+
+function tally(
+  week: IsoWeek,
+  chosen: Decided[],
+  outbox: { messages: number; sample: SweepMessage[] },
+): WeeklyDigestResult {
+  const digests = chosen.filter((digest) => digest.decision === 'send').length;
+  return {
+    reminders: digests,
+    messages: outbox.messages,
+    unreachable: 0,
+    sample: outbox.sample,
+    details: { week: week.key, digests, unchanged: chosen.length - digests },
+  };
+}
+
+/**
+ * The weekly summary digest. Each official's slot is their weekday and time in the current ISO week
+ * (TZ_DEFAULT); once it has come, every running campaign they supervise gets one decision for the week,
+ * keyed by (official, campaign, week) in WeeklyDigestSent and claimed in the same transaction as the
+ * outbox rows, so reruns, two workers or a catch-up after downtime send it once. Leaders get their unit's
+ * subtree (campaigns with a participant in it), admins of the issuer the whole campaign; the wider scope
+ * wins. Unchanged figures with nothing late are recorded as looked at (sent = false) and not sent.
+ */
+export async function sweepWeeklyDigests(
+  deps: WeeklyDigestDeps,
+  options: SweepOptions,
+): Promise<WeeklyDigestResult> {
+  const at: DigestWeek = { week: isoWeekOf(options.now, deps.timeZone), now: options.now };
+  const pairs = await undecidedPairs(deps, at);
+  if (pairs.length === 0) return tally(at.week, [], { messages: 0, sample: [] });
+  const decisions = await decide(deps, at, pairs);
+  if (options.dryRun) {
+    const outbox = digestMessages(deps, at, decisions);
+    return tally(at.week, decisions, { messages: outbox.items.length, sample: outbox.sample });
+  }
+  return deps.db.$transaction(async (tx) => {
+    const mine = await claim(tx, at, decisions);
+    const outbox = digestMessages(deps, at, mine);
+    return tally(at.week, mine, { messages: await outbox.write(tx, false), sample: outbox.sample });
+  }, SWEEP_TRANSACTION);
 }

@@ -19,6 +19,7 @@ import { upsertOfficial } from '../../src/services/officials.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import { recordStatus } from '../../src/services/reports.ts';
 import { sweepReminders } from '../../src/services/reminders.ts';
+import type { SweepResult } from '../../src/services/sweeps.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
@@ -281,6 +282,60 @@ describe('periodic collection', () => {
     expect(digest).toHaveLength(2);
     expect(digest[0]?.text).toContain('Đã báo cáo: 1/3');
     expect(digest[0]?.text).toContain('⏳ 1');
+  });
+
+  it('a dry run lists the questions and reminders a real run then sends, and writes nothing', async () => {
+    const { id } = await campaign('C2/KH', {
+      tasks: [
+        { key: 'T1', title: 'Tuyên truyền', dueOn: '2026-12-31' },
+        { key: 'T2', title: 'Khen thưởng', dueOn: '2026-12-31' },
+      ],
+      reportSchedule: { cadence: 'monthly' },
+    });
+    const [t1, t2] = await db.task.findMany({ where: { campaignId: id }, orderBy: { position: 'asc' } });
+    if (!t1 || !t2) throw new Error('no tasks');
+    // Before the round: A has done both tasks (it is not asked), B the first (asked about the second only).
+    await report('A-FOCAL', t1.id, 'done', local('2026-07-10T09:00'));
+    await report('A-FOCAL', t2.id, 'done', local('2026-07-10T09:05'));
+    await report('B-FOCAL', t1.id, 'done', local('2026-07-10T09:10'));
+    const mine = (result: SweepResult) =>
+      result.sample
+        .filter((m) => m.docNumber === 'C2/KH')
+        .map(({ kind, unitCode, taskKey, to, text }) => ({ kind, unitCode, taskKey, to, text }))
+        .sort((a, b) => `${a.unitCode}${a.taskKey}`.localeCompare(`${b.unitCode}${b.taskKey}`));
+    const outboxRows = () => db.outboxMessage.count();
+
+    const opening = local('2026-07-15T08:00');
+    const rowsBefore = await outboxRows();
+    const preview = await sweepCollection(deps(), { now: opening, dryRun: true });
+    expect(mine(preview).map((m) => `${m.kind}:${m.unitCode}:${m.taskKey}:${m.to}`)).toEqual([
+      'round-ask:B:T2:B-FOCAL',
+      'round-ask:C:T1:C-FOCAL',
+      'round-ask:C:T2:C-FOCAL',
+    ]);
+    expect(await db.collectionRound.count({ where: { campaignId: id } })).toBe(0);
+    expect(await outboxRows()).toBe(rowsBefore);
+    const opened = await sweepCollection(deps(), { now: opening });
+    expect(mine(opened)).toEqual(mine(preview));
+    expect(await db.collectionRound.count({ where: { campaignId: id } })).toBe(1);
+
+    // C answers in the round; on the reminder day (Friday 17/7, the due day 19/7 being a Sunday) only B is left.
+    await report('C-FOCAL', t1.id, 'in_progress', local('2026-07-16T10:00'));
+    const reminding = local('2026-07-17T08:00');
+    const rowsBeforeReminder = await outboxRows();
+    const remindPreview = await sweepCollection(deps(), { now: reminding, dryRun: true });
+    expect(mine(remindPreview).map((m) => `${m.kind}:${m.unitCode}:${m.taskKey}`)).toEqual([
+      'round-remind:B:T2',
+    ]);
+    expect(await outboxRows()).toBe(rowsBeforeReminder);
+    expect(mine(await sweepCollection(deps(), { now: reminding }))).toEqual(mine(remindPreview));
+
+    // A, having done every task before the round, counts as answered; B is the one missing.
+    const digest = mine(await sweepDigests(deps(), { now: local('2026-07-20T07:30') }));
+    expect(digest.map((m) => m.to).sort()).toEqual(['P-ADMIN', 'P-LEAD']);
+    expect(digest[0]?.text).toContain('Đã báo cáo: 2/3');
+    expect(digest[0]?.text).toContain('UBND xã Bản Giang');
+    expect(digest[0]?.text).not.toContain('UBND xã Bình Lư');
   });
 });
 
