@@ -91,7 +91,10 @@ export function fromOwnOrigin(request: FastifyRequest, publicUrl: string | undef
   if (origin === null) return false;
   if (publicUrl && origin === originOf(publicUrl)) return true;
   const host = request.headers.host;
-  return host !== undefined && new URL(origin).host === host;
+  if (host === undefined) return false;
+  // The Host header read with the origin's scheme, so that "example.org:80" and "http://example.org" agree.
+  const url = new URL(origin);
+  return originOf(`${url.protocol}//${host}`) === origin;
 }
 
 /** The console's own base address, for the one-tap link: PUBLIC_URL, else the address asked. */
