@@ -14,7 +14,8 @@ import { noStore } from './security.ts';
 
 /** The campaign list and each campaign's dashboard, with its live figures, chart and workbook. */
 
-const idParams = z.object({ id: z.string().min(1).max(64) });
+// Any id that is not one of ours is simply not there (404), whatever its length.
+const idParams = z.object({ id: z.string() });
 const scopeQuery = z.object({
   unit: z
     .string()

@@ -5,10 +5,12 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { ZodError } from 'zod';
 import type { AttachmentFile } from '../conversation/attachments.ts';
 import type { Db } from '../db/client.ts';
 import type { AttachmentRef, OutboundMessage } from '../domain/message.ts';
 import { resolveSession, type ConsoleIdentity } from '../services/console-sessions.ts';
+import { DomainError } from '../services/errors.ts';
 import type { Clock, Random } from '../services/ports.ts';
 import { registerAuditPages } from './audit.ts';
 import { registerCampaignPages } from './campaigns.ts';
@@ -163,9 +165,23 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
 
       scope.setErrorHandler(async (error, request, reply) => {
         const known = error instanceof ConsoleHttpError;
-        const status = known ? error.status : ((error as { statusCode?: number }).statusCode ?? 500);
+        const status = known
+          ? error.status
+          : error instanceof ZodError
+            ? 400
+            : error instanceof DomainError
+              ? error.kind === 'not_found'
+                ? 404
+                : 400
+              : ((error as { statusCode?: number }).statusCode ?? 500);
         if (status >= 500) request.log.error({ err: error }, 'console request failed');
-        const messageKey = known ? error.messageKey : status >= 500 ? 'errors.internal' : 'errors.badRequest';
+        const messageKey = known
+          ? error.messageKey
+          : status >= 500
+            ? 'errors.internal'
+            : status === 404
+              ? 'errors.notFound'
+              : 'errors.badRequest';
         if (request.routeOptions.config.background) return reply.code(status).send();
         return views.page(
           reply,

@@ -36,6 +36,7 @@ const sameHash = (left: string, right: string): boolean =>
 
 interface Claimant {
   id: string;
+  code: string;
   role: Role;
   unitId: string;
   locale: string;
@@ -48,7 +49,7 @@ interface Claimant {
  */
 async function findClaimant(db: Db, typed: string): Promise<Claimant | null> {
   const rows = await db.$queryRaw<(Omit<Claimant, 'accounts'> & { accounts: Claimant['accounts'] })[]>`
-    SELECT o.id, o.role::text AS role, o."unitId", o.locale,
+    SELECT o.id, o.code, o.role::text AS role, o."unitId", o.locale,
       COALESCE((SELECT json_agg(json_build_object('id', a.id, 'channel', a.channel, 'chatId', a."chatId")
                   ORDER BY a."linkedAt" DESC)
                 FROM "ChannelAccount" a WHERE a."officialId" = o.id AND a.active), '[]'::json) AS accounts
@@ -107,7 +108,7 @@ export async function requestSignInCode(
       await recordAudit(tx, {
         actor: { kind: 'official', officialId: eligible.id },
         action: 'console.code_sent',
-        target: { kind: 'official', id: eligible.id, code: input.officialCode.trim() },
+        target: { kind: 'official', id: eligible.id, code: eligible.code },
         unitId: eligible.unitId,
         changes: { channels: accounts.map((account) => account.channel), address: input.address ?? null },
         at: now,

@@ -452,6 +452,29 @@ describe('scope in the console', () => {
     expect((await leader.get('/console')).headers.location).toBe('/console/login');
   });
 
+  it('answers 404 for a malformed campaign id, and shows an English-speaking official the console in English', async () => {
+    const admin = await signedIn('ADM-A');
+    expect((await admin.get('/console/campaigns/not-a-campaign')).statusCode).toBe(404);
+    expect((await admin.get(`/console/campaigns/${'x'.repeat(80)}`)).statusCode).toBe(404);
+
+    await upsertOfficial(testDb.db, 'LD-EN', {
+      name: 'Leader B (English)',
+      unitCode: 'HUYEN-B',
+      role: 'leader',
+      locale: 'en',
+    });
+    const issued = await issueLinkCode(testDb.db, 'LD-EN', { clock, random });
+    await redeemLinkCode(testDb.db, { channel: 'telegram', chatId: '7999', code: issued.code, now });
+    const english = new Browser('10.7.7.7');
+    const { code } = await requestCode(english, 'LD-EN');
+    const [message] = await outboxFor('LD-EN');
+    expect(String((message?.payload as { text: string }).text)).toContain('Console sign-in code');
+    expect((await english.post('/console/login/verify', { official: 'LD-EN', code })).statusCode).toBe(303);
+    const page = await english.get('/console');
+    expect(page.body).toContain('<html lang="en">');
+    expect(page.body).toContain('Campaigns');
+  });
+
   it('sets a strict content security policy and keeps pages with data out of caches', async () => {
     const admin = await signedIn('ADM-A');
     const page = await admin.get(`/console/campaigns/${campaignId}`);
