@@ -484,5 +484,14 @@ describe('scope in the console', () => {
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.body).not.toMatch(/<script>|style="/);
+
+    // What people typed is printed as text, never as markup.
+    await upsertUnit(testDb.db, 'XA-A3', {
+      name: '<img src=x onerror=alert(1)> "xã" A3',
+      parentCode: 'HUYEN-A',
+    });
+    const tree = await admin.get('/console/organisation?q=xa a3');
+    expect(tree.body).toContain('&lt;img src=x onerror=alert(1)&gt; &quot;xã&quot; A3');
+    expect(tree.body).not.toContain('<img src=x');
   });
 });
