@@ -24,4 +24,13 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The console's browser script: plain JavaScript served as is, outside the TypeScript project.
+    files: ['src/console/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { window: 'readonly', document: 'readonly', URL: 'readonly', fetch: 'readonly' },
+    },
+  },
 );

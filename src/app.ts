@@ -262,6 +262,18 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
                 ready: () => demoSeeded,
               }
             : undefined,
+        console: {
+          db,
+          redis,
+          prefix: config.queuePrefix,
+          clock,
+          random,
+          timeZone: config.timeZone,
+          publicUrl: config.publicUrl,
+          adminApiToken: config.adminApiToken,
+          signInMessage: (locale, vars) => render.text(locale, 'console.signInCode', vars),
+          attachments: makeFile,
+        },
         logger,
         metrics,
         handleEvent,
@@ -322,6 +334,11 @@ function printDemoHelp(
     `  curl -s -XPOST ${emulatorUrl}/getUpdates -H 'content-type: application/json' -d '{"token":"${token}","chatId":1001}'`,
     'Then try: /nhiemvu, /baocao, "đã xong", "đang triển khai 60%", "vướng kinh phí", /tonghop, /ngonngu, /huongdan.',
     `Admin API: curl -H 'Authorization: Bearer ${config.adminApiToken ?? ''}' ${address}/api/campaigns`,
+    '',
+    `Operator console: ${address}/console`,
+    `  Sign in as the sample admin Lò Thị Hoa: first pick her on ${address}/demo (that links her chat),`,
+    "  then type CB-ADMIN on the console's sign-in page: the 6-digit code and a one-tap link arrive in her",
+    '  chat on the demo page. Or open "Sign in with the admin token" there and paste the admin API token.',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

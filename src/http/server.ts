@@ -15,6 +15,7 @@ import { registerAdminApi, type AdminApiDeps } from './admin-api.ts';
 import { registerFileRoutes, type FileRoutesDeps } from './files.ts';
 import { registerQueuesBoard } from './queues-board.ts';
 import { registerDemoPage, type DemoPageDeps } from '../demo/page.ts';
+import { registerConsole, type ConsoleDeps } from '../console/index.ts';
 
 export interface ServerDeps extends AdminApiDeps {
   logger: Logger;
@@ -31,6 +32,8 @@ export interface ServerDeps extends AdminApiDeps {
   files?: FileRoutesDeps | undefined;
   /** Demo mode only: the demo chat page at /demo; without it /demo and /demo/api/* answer 404. */
   demo?: DemoPageDeps | undefined;
+  /** The operators' console at /console; absent: 404. */
+  console?: ConsoleDeps | undefined;
 }
 
 const errorBody = (code: string, message: string, details: unknown = null) => ({
@@ -173,5 +176,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerQueuesBoard(app, { token: deps.token, queues: deps.boardQueues ?? [] });
   if (deps.files) registerFileRoutes(app, deps.files);
   if (deps.demo) registerDemoPage(app, deps.demo);
+  if (deps.console) registerConsole(app, deps.console);
   return app;
 }
