@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldVietnamese, parseStatusReply, type Status } from '../../src/domain/reply-parser.ts';
+import { measureParse } from '../../src/domain/reply-parser/index.ts';
 
 type Row = readonly [input: string, status: Status | null, percent: number | null];
 
@@ -396,6 +397,34 @@ describe('parseStatusReply: robustness', () => {
 
   it('returns on a 1 MB message of one long clause', () => {
     const r = parseStatusReply('không chưa xong vướng '.repeat(50_000));
-    expect(r).toHaveProperty('status');
+    expect(r.status).toBe('blocked');
+  });
+});
+
+describe('parseStatusReply: work grows linearly with the text', () => {
+  // Every stage looks at tokens through the context, which counts each look. A scan nested in a
+  // scan (or a look-back without a bound) makes the looks per token grow with the text; a linear
+  // parser keeps them flat. Counting looks, not time, keeps this independent of the machine's load.
+  const everyLine = [...DONE, ...IN_PROGRESS, ...BLOCKED, ...NOT_STARTED, ...UNCLEAR].map(([line]) => line);
+  const shapes: Record<string, string> = {
+    'every line of the tables, one after another': `${everyLine.join(', ')}\n`,
+    'one long clause of cues': 'không chưa xong vướng ',
+    'a figure, a difficulty and counts':
+      'đang làm 40% nhưng vướng kinh phí, chưa xong 3/5 xã chưa triển khai ',
+    'fractions without words': '1/',
+    'task references': 'nv1 xong nv2 ',
+    'past markers with nothing to mark': 'đã đã đã ',
+    'negations of difficulties': 'không có khó khăn, vướng mắc, trở ngại gì ',
+  };
+
+  it.each(Object.entries(shapes))('%s', (_name, unit) => {
+    const perToken = (length: number): number => {
+      const { tokens, steps } = measureParse(unit.repeat(Math.ceil(length / unit.length)));
+      return steps / tokens;
+    };
+    const small = perToken(4_000);
+    expect(small).toBeGreaterThan(1);
+    expect(perToken(32_000)).toBeLessThanOrEqual(small * 1.05);
+    expect(perToken(256_000)).toBeLessThanOrEqual(small * 1.05);
   });
 });
