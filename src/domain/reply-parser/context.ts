@@ -1,6 +1,6 @@
 import type { Phrase, PhraseTable, Word } from './lexicon.ts';
 import { collapse } from './text.ts';
-import { tokenize, type Token } from './tokens.ts';
+import { tokenize, tokenMatchesWord, type Token } from './tokens.ts';
 import { WINDOW_STOPS } from './vocabulary.ts';
 
 /**
@@ -15,7 +15,8 @@ export class ParseContext {
   readonly nfc: string;
   /** the whole text as a note: NFC, whitespace collapsed */
   readonly fullNote: string | null;
-  readonly toks: readonly Token[];
+  /** the tokens; the spelling stage replaces a misspelt one with what it means */
+  readonly toks: Token[];
   readonly n: number;
   /** token looks so far: linear in the length of the text */
   steps = 0;
@@ -66,16 +67,7 @@ export class ParseContext {
   }
 
   wordMatches(t: Token | undefined, w: Word): boolean {
-    if (!t || t.kind !== 'word' || t.c !== w.f) return false;
-    if (t.syn) return !w.strict;
-    if (t.raw === w.acc) return true;
-    if (w.strict) return false;
-    if (t.raw.length !== w.acc.length) return t.raw === t.c;
-    for (let k = 0; k < t.raw.length; k++) {
-      const r = t.raw.charCodeAt(k);
-      if (r !== w.acc.charCodeAt(k) && r >= 128) return false;
-    }
-    return true;
+    return t !== undefined && tokenMatchesWord(t, w);
   }
 
   /** End index (exclusive) of `p` matched at `i`, or -1. */

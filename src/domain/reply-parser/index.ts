@@ -4,6 +4,7 @@ import { decidePercent, decideStatus, type Status } from './decision.ts';
 import { difficultyReason, readDifficulties } from './difficulties.ts';
 import { readFigures } from './figures.ts';
 import { readProgressCues } from './progress-cues.ts';
+import { repairSpelling } from './spelling.ts';
 import { readTaskReferences } from './task-references.ts';
 import { INVISIBLE, safeNote } from './text.ts';
 
@@ -39,6 +40,7 @@ export function parseStatusReply(text: string): ParsedReply {
 /** The reading with what it cost: the tokens read and the looks at them (linear in the text). */
 export function measureParse(text: string): { reply: ParsedReply; tokens: number; steps: number } {
   const ctx = new ParseContext(text.normalize('NFC').replace(INVISIBLE, ''));
+  repairSpelling(ctx);
   readClauses(ctx);
   const { taskNumber, multiTask } = readTaskReferences(ctx);
   const difficulties = readDifficulties(ctx);

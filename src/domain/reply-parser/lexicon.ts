@@ -1,4 +1,4 @@
-import { foldWord } from './text.ts';
+import { foldWord, splitTone } from './text.ts';
 
 // How the vocabulary is written down. Words are written with their diacritics: a token typed WITH
 // diacritics must agree with them ("Đảng" is not "đang", "kết" is not "kẹt", "tác" is not "tắc"), a
@@ -11,13 +11,16 @@ export interface Word {
   /** lowercased NFC, with diacritics */
   readonly acc: string;
   readonly strict: boolean;
+  /** `acc` without its tone mark, and the tone (0: none) */
+  readonly shape: string;
+  readonly tone: number;
 }
 export type Phrase = readonly Word[];
 
 export function word(spec: string): Word {
   const strict = spec.startsWith('=');
   const acc = (strict ? spec.slice(1) : spec).normalize('NFC').toLowerCase();
-  return { f: foldWord(acc), acc, strict };
+  return { f: foldWord(acc), acc, strict, ...splitTone(acc) };
 }
 
 function phrase(spec: string): Phrase {
@@ -28,6 +31,9 @@ export interface PhraseTable {
   readonly byFirst: ReadonlyMap<string, readonly Phrase[]>;
   readonly byLast: ReadonlyMap<string, readonly Phrase[]>;
 }
+
+/** Every phrase of every table, for the spelling stage (which words and phrases exist at all). */
+export const ALL_PHRASES: Phrase[] = [];
 
 /** `list` is comma-separated phrases, so the vocabulary reads as prose and diffs by word. */
 export function table(list: string): PhraseTable {
@@ -47,6 +53,7 @@ export function table(list: string): PhraseTable {
     const first = p[0];
     const last = p[p.length - 1];
     if (!first || !last) continue;
+    ALL_PHRASES.push(p);
     add(byFirst, first.f, p);
     add(byLast, last.f, p);
   }

@@ -35,3 +35,26 @@ export function safeNote(text: unknown): string | null {
     return null;
   }
 }
+
+// The five tone marks of Vietnamese. The other marks (circumflex, breve, horn) change the vowel
+// itself, so they stay in a word's shape; the tone is compared on its own, wherever it was typed
+// ("hòan" and "hoàn" are the same word, the old and the new placement).
+const TONE_MARKS: ReadonlyMap<number, number> = new Map([
+  [0x300, 1],
+  [0x301, 2],
+  [0x303, 3],
+  [0x309, 4],
+  [0x323, 5],
+]);
+
+/** A lowercased NFC word split into its shape (letters and vowel marks, NFC) and its tone (0: none). */
+export function splitTone(s: string): { shape: string; tone: number } {
+  let tone = 0;
+  let shape = '';
+  for (const ch of s.normalize('NFD')) {
+    const mark = TONE_MARKS.get(ch.charCodeAt(0));
+    if (mark === undefined) shape += ch;
+    else if (tone === 0) tone = mark;
+  }
+  return { shape: shape.normalize('NFC'), tone };
+}

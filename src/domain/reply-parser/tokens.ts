@@ -1,5 +1,6 @@
-import { foldWord } from './text.ts';
-import { SYNONYMS } from './vocabulary.ts';
+import type { Word } from './lexicon.ts';
+import { foldWord, splitTone } from './text.ts';
+import { EMOJI, SYNONYMS } from './vocabulary.ts';
 
 export type TokenKind = 'word' | 'num' | 'punct';
 
@@ -9,8 +10,11 @@ export interface Token {
   readonly raw: string;
   /** folded, shorthand expanded */
   readonly c: string;
-  /** `c` came from the shorthand table, so `raw` has no diacritics to check */
+  /** `c` came from the shorthand table or a spelling repair, so `raw` has no diacritics to check */
   readonly syn: boolean;
+  /** `raw` without its tone mark, and the tone (0: none) */
+  readonly shape: string;
+  readonly tone: number;
   readonly start: number;
   readonly end: number;
   /** numeric value for numbers, NaN otherwise or when the number has an odd shape */
@@ -83,6 +87,8 @@ export function tokenize(s: string): Token[] {
     const raw = text ?? s.slice(start, end).toLowerCase();
     let c = raw;
     let syn = false;
+    let shape = raw;
+    let tone = 0;
     let value = Number.NaN;
     let int = false;
     if (kind === 'word') {
@@ -94,10 +100,29 @@ export function tokenize(s: string): Token[] {
       const mapped = SYNONYMS.get(f);
       c = mapped ?? f;
       syn = mapped !== undefined;
+      if (f !== raw) ({ shape, tone } = splitTone(raw));
     } else if (kind === 'num') {
       ({ value, int } = parseNumber(raw));
     }
-    out.push({ kind, raw, c, syn, start, end, value, int, brk, clause: 0 });
+    out.push({ kind, raw, c, syn, shape, tone, start, end, value, int, brk, clause: 0 });
+  };
+  /** An emoji of the status buttons or of agreement stands for its word ("✅" is "xong"). */
+  const pushEmoji = (start: number, end: number, meaning: string): void => {
+    const c = SYNONYMS.get(meaning) ?? meaning;
+    out.push({
+      kind: 'word',
+      raw: meaning,
+      c,
+      syn: true,
+      shape: meaning,
+      tone: 0,
+      start,
+      end,
+      value: Number.NaN,
+      int: false,
+      brk: false,
+      clause: 0,
+    });
   };
   while (i < n) {
     const code = s.charCodeAt(i);
@@ -123,6 +148,14 @@ export function tokenize(s: string): Token[] {
       }
       // a new line in a chat message ends a statement like a full stop does
       if (newline) push('punct', start, i, true, '\n');
+    } else if (code >= 0x2000) {
+      const point = s.codePointAt(i) ?? code;
+      const width = point > 0xffff ? 2 : 1;
+      const meaning = EMOJI.get(point);
+      if (meaning !== undefined) pushEmoji(i, i + width, meaning);
+      else if (BREAK_CHARS.has(ch)) push('punct', i, i + 1, true);
+      else if (PUNCT_CHARS.has(ch)) push('punct', i, i + 1, false);
+      i += width;
     } else {
       if (BREAK_CHARS.has(ch)) push('punct', i, i + 1, true);
       else if (PUNCT_CHARS.has(ch)) push('punct', i, i + 1, false);
@@ -130,4 +163,23 @@ export function tokenize(s: string): Token[] {
     }
   }
   return out;
+}
+
+/**
+ * A token typed with diacritics must agree with the word's: its tone, wherever it was placed
+ * ("hòan thành"), and every vowel mark it has ("vuớng" is "vướng", "kết" is not "kẹt"). A token
+ * typed without them, or without its tone ("đang thưc hiện"), agrees unless the word is strict.
+ */
+export function tokenMatchesWord(t: Token, w: Word): boolean {
+  if (t.kind !== 'word' || t.c !== w.f) return false;
+  if (t.syn) return !w.strict;
+  if (t.raw === w.acc) return true;
+  if (w.strict) return t.shape === w.shape && t.tone === w.tone;
+  if (t.tone !== 0 && t.tone !== w.tone) return false;
+  if (t.shape.length !== w.shape.length) return t.raw === t.c;
+  for (let k = 0; k < t.shape.length; k++) {
+    const r = t.shape.charCodeAt(k);
+    if (r !== w.shape.charCodeAt(k) && r >= 128) return false;
+  }
+  return true;
 }

@@ -20,6 +20,21 @@ export const SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['nhiemvu', 'nv'],
 ]);
 
+// The emoji of the status buttons (✅ Hoàn thành, ⏳ Đang thực hiện, ⚠️ Vướng mắc, ❌ Chưa thực
+// hiện) mean those statuses; 👍, 👌 and 🆗 agree, like "ok".
+export const EMOJI: ReadonlyMap<number, string> = new Map([
+  [0x2705, 'xong'],
+  [0x2714, 'xong'],
+  [0x2611, 'xong'],
+  [0x23f3, 'wip'],
+  [0x231b, 'wip'],
+  [0x26a0, 'vuong'],
+  [0x274c, 'chua'],
+  [0x1f44d, 'ok'],
+  [0x1f44c, 'ok'],
+  [0x1f197, 'ok'],
+]);
+
 // ---- clauses
 export const CLAUSE_BREAK_WORDS = table('nhưng, nên, tuy nhiên');
 export const CONDITIONAL = table('nếu');
