@@ -19,6 +19,11 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['hẹn thứ 5 nộp', 'in_progress', null],
     ['chắc tuần sau mới xong', 'in_progress', null],
     ['em sẽ nộp sau', 'in_progress', null],
+    ['khoảng 3 hôm nữa xong', 'in_progress', null],
+    ['tối nay gửi', 'in_progress', null],
+    ['cuối tuần mới xong', 'in_progress', null],
+    ['mai họp', 'not_started', null],
+    ['chưa xong, mai xong', 'in_progress', null],
   ],
   notFigures: [
     ['đã họp 3 lần', 'done', null],
@@ -33,6 +38,8 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['Đã gửi báo cáo số 45/BC-UBND', 'done', null],
     ['đang triển khai 3 tuần nay', 'in_progress', null],
     ['đợt 2/2024 đã xong', 'done', null],
+    ['đã họp 2 lần trong tháng', 'done', null],
+    ['thứ 2 đã nộp', 'done', null],
   ],
   partlyDone: [
     ['xong một phần', 'in_progress', null],
@@ -47,6 +54,9 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['đa số xong rồi', 'in_progress', null],
     ['xong rồi, còn thiếu biên bản', 'in_progress', null],
     ['chỉ còn khâu in ấn', 'in_progress', null],
+    ['xong phần việc chính', 'in_progress', null],
+    ['đã xong phần chính', 'in_progress', null],
+    ['đã triển khai đến 3/4 thôn, còn 1 thôn', 'in_progress', 75],
   ],
   resolvedBlockers: [
     ['hết vướng rồi', 'in_progress', null],
@@ -60,6 +70,7 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['đã giải quyết xong khó khăn', 'in_progress', null],
     ['hết khó khăn, đạt 50%', 'in_progress', 50],
     ['khong con kho khan', 'in_progress', null],
+    ['đã có ý kiến cấp trên, đang làm', 'in_progress', null],
   ],
   pausedOrWaiting: [
     ['tạm dừng', 'blocked', null],
@@ -76,6 +87,7 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['đang chờ các thôn tổng hợp', 'in_progress', null],
     ['đang chờ các đơn vị báo cáo', 'in_progress', null],
     ['đang chờ kết quả thẩm định', 'blocked', null],
+    ['đang tạm dừng chờ kinh phí', 'blocked', null],
   ],
   justStarted: [
     ['vừa bắt đầu', 'in_progress', null],
@@ -89,6 +101,8 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['mới tiến hành', 'in_progress', null],
     ['vua bat dau', 'in_progress', null],
     ['mới phát động', 'in_progress', null],
+    ['vừa xong', 'done', null],
+    ['mới xong', 'done', null],
   ],
   numberWords: [
     ['được một nửa rồi', 'in_progress', 50],
@@ -103,6 +117,8 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['nam muoi phan tram', 'in_progress', 50],
     ['ba mươi phần trăm', 'in_progress', 30],
     ['chín mươi chín phần trăm', 'in_progress', 99],
+    ['bốn mươi lăm phần trăm', 'in_progress', 45],
+    ['mười lăm phần trăm', 'in_progress', 15],
   ],
   emojiAndOneWord: [
     ['✅✅', 'done', null],
@@ -118,6 +134,10 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['ok em', 'acknowledgement', null],
     ['👍 đã nhận', 'acknowledgement', null],
     ['Xong ✅', 'done', null],
+    ['⏳ đang làm', 'in_progress', null],
+    ['👍 xong rồi', 'done', null],
+    ['Ok, đang làm', 'in_progress', null],
+    ['ok chưa làm', 'not_started', null],
   ],
   typos: [
     ['hoan thanhg', 'done', null],
@@ -133,5 +153,9 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['đã hoàn thàn', 'done', null],
     ['khos khawn', 'blocked', null],
     ['đang thự hiện', 'in_progress', null],
+    ['hoàn thanhf rồi', 'done', null],
+    ['hoàn tấc', 'done', null],
+    ['đang trỉen khai 40%', 'in_progress', 40],
+    ['song rồi', null, null],
   ],
 };

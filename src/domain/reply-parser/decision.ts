@@ -1,11 +1,13 @@
-import type { Difficulty } from './difficulties.ts';
+import type { ParseContext } from './context.ts';
+import type { Difficulties } from './difficulties.ts';
 import type { Figures } from './figures.ts';
 import type { ProgressCues } from './progress-cues.ts';
+import { ACKNOWLEDGEMENTS, ROI } from './vocabulary.ts';
 
 export type Status = 'done' | 'in_progress' | 'blocked' | 'not_started';
 
 export interface Reading {
-  readonly difficulties: readonly Difficulty[];
+  readonly difficulties: Difficulties;
   readonly cues: ProgressCues;
   readonly figures: Figures;
 }
@@ -31,7 +33,7 @@ export function decideStatus({ difficulties, cues, figures }: Reading): Status |
   const percent = decidePercent(figures);
   const mixed = figures.values.length > 1;
   const done = cues.strongDone || figures.overDone;
-  const blocked = difficulties.length > 0;
+  const blocked = difficulties.found.length > 0;
   const hasNotStarted = cues.notStarted.length > 0;
   const ipStrong = cues.ipStrong || figures.startedWithoutFigure;
 
@@ -53,8 +55,25 @@ export function decideStatus({ difficulties, cues, figures }: Reading): Status |
   if (cues.negChua || ipStrong) return 'in_progress';
   if (hasNotStarted) return cues.weakDone || done ? 'in_progress' : 'not_started';
   if (cues.negKhong || done) return null;
-  if (cues.ipWeak) return 'in_progress';
+  if (cues.ipWeak || difficulties.over) return 'in_progress';
   if (cues.weakDone) return 'done';
   if (cues.bareChua) return 'not_started';
   return null;
+}
+
+/**
+ * The reply only says the message arrived: "👍", "ok", "oke anh", "đã nhận ạ". No status: "👍" after
+ * a launch is the acknowledgement the launch asks for, and "ok" to "how far is the task?" does not
+ * say done. The dialogue decides what an acknowledgement answers.
+ */
+export function isBareAcknowledgement(ctx: ParseContext): boolean {
+  let acknowledged = false;
+  for (let i = 0; i < ctx.n; i++) {
+    const end = ctx.matchTable(i, ACKNOWLEDGEMENTS);
+    if (end !== -1 && !ctx.silent(i)) {
+      acknowledged = true;
+      i = end - 1;
+    } else if (!ctx.ignorable[i] && !ctx.wordMatches(ctx.at(i), ROI)) return false;
+  }
+  return acknowledged;
 }

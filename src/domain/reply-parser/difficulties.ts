@@ -4,6 +4,7 @@ import {
   APPROVAL,
   BLOCK_GAP,
   BLOCK_NEUTRAL_BEFORE,
+  BLOCK_OVER_BEFORE,
   BLOCK_RESOLVED_AFTER,
   BLOCKERS,
   CANNOT,
@@ -37,20 +38,39 @@ export interface Difficulty {
  *   "khó khăn đã được tháo gỡ") is no difficulty; the negation covers a list of them.
  * - "chưa"/"không" + a resource needs a verb between ("chưa CÓ kinh phí"): "chưa hướng dẫn" is an
  *   action not taken, not a missing resource.
- * - waiting on an approval holds the work up, whoever is named ("đang chờ UBND huyện phê duyệt").
+ * - a difficulty that is over ("đã tháo gỡ xong khó khăn", "không còn vướng", "hết vướng rồi",
+ *   "vướng mắc đã được giải quyết") says the work goes on: in_progress when nothing else is said.
+ *   One that never was ("không có khó khăn gì") says nothing about progress: null.
+ * - paused, postponed or stalled ("tạm hoãn", "tạm dừng", "dừng lại vì mưa bão", "đình trệ",
+ *   "ngừng triển khai") -> blocked.
+ * - waiting on a decision, guidance or a resource, whoever is named ("đang chờ UBND huyện phê
+ *   duyệt", "đang chờ ý kiến cấp trên", "chờ cấp trên chỉ đạo", "đang chờ kinh phí") -> blocked:
+ *   the unit cannot go on by itself. Waiting that names none of these is a normal step
+ *   ("đang chờ các xã gửi báo cáo"): in_progress (progress-cues.ts).
  */
-export function readDifficulties(ctx: ParseContext): Difficulty[] {
+export interface Difficulties {
+  readonly found: readonly Difficulty[];
+  /** a difficulty is said to be over ("đã tháo gỡ", "không còn vướng", "hết khó khăn") */
+  readonly over: boolean;
+}
+
+export function readDifficulties(ctx: ParseContext): Difficulties {
   return new DifficultyReader(ctx).read();
 }
 
+/** How a difficulty is neutralised: it never was ("không có khó khăn") or it is over. */
+type Neutralised = 'absent' | 'over' | null;
+
 class DifficultyReader {
   private readonly found: Difficulty[] = [];
+  private over = false;
   /** end of the last difficulty found neutralised, so "không có khó khăn, vướng mắc" covers both */
   private lastNeutralisedEnd = -2;
+  private lastNeutralised: Neutralised = null;
 
   constructor(private readonly ctx: ParseContext) {}
 
-  read(): Difficulty[] {
+  read(): Difficulties {
     const { ctx } = this;
     for (let i = 0; i < ctx.n; i++) {
       const t = ctx.at(i);
@@ -67,32 +87,45 @@ class DifficultyReader {
       const b = ctx.matchTable(i, BLOCKERS);
       if (b !== -1) this.add(i, ctx.wordMatches(ctx.at(b), MAC) ? b + 1 : b, 'plain', true);
     }
-    return this.found;
+    return { found: this.found, over: this.over };
   }
 
   private add(start: number, end: number, kind: DifficultyKind, negatable: boolean): void {
     if (this.ctx.silent(start)) return;
-    if (
-      negatable &&
-      (this.neutralisedBefore(start) || this.coordinatedWithNeutralised(start) || this.resolvedAfter(end))
-    ) {
-      this.lastNeutralisedEnd = end;
-      return;
+    if (negatable) {
+      const neutralised =
+        this.neutralisedBefore(start) ??
+        (this.coordinatedWithNeutralised(start) ? this.lastNeutralised : null) ??
+        (this.resolvedAfter(end) ? 'over' : null);
+      if (neutralised !== null) {
+        this.lastNeutralisedEnd = end;
+        this.lastNeutralised = neutralised;
+        if (neutralised === 'over') this.over = true;
+        return;
+      }
     }
     this.found.push({ start, end, kind });
   }
 
-  /** "không có gì vướng mắc", "đã khắc phục được khó khăn" */
-  private neutralisedBefore(start: number): boolean {
+  /** "không có gì vướng mắc" (absent), "đã khắc phục được khó khăn", "không còn vướng" (over) */
+  private neutralisedBefore(start: number): Neutralised {
     const { ctx } = this;
     const k = ctx.clauseOf(start);
     let j = start - 1;
+    let still = false;
     for (let hops = 0; hops < 3; hops++) {
       const t = ctx.at(j);
       if (!t || t.kind !== 'word' || t.clause !== k || !BLOCK_GAP.has(t.c)) break;
+      if (t.c === 'con') still = true;
       j--;
     }
-    return ctx.clauseOf(j) === k && ctx.endsAt(j, BLOCK_NEUTRAL_BEFORE);
+    if (ctx.clauseOf(j) !== k) return null;
+    if (ctx.endsAt(j, BLOCK_OVER_BEFORE)) return 'over';
+    // "đã giải quyết xong khó khăn", "tháo gỡ hết vướng mắc"
+    const done = ctx.at(j)?.c;
+    if ((done === 'xong' || done === 'het') && ctx.endsAt(j - 1, BLOCK_OVER_BEFORE)) return 'over';
+    if (ctx.endsAt(j, BLOCK_NEUTRAL_BEFORE)) return still ? 'over' : 'absent';
+    return null;
   }
 
   /** "không có khó khăn, vướng mắc": the negation covers the whole list. */

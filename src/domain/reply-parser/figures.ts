@@ -4,6 +4,11 @@ import {
   CHANGE_BEFORE,
   COUNTED_NOUNS,
   DATE_OR_DOC_BEFORE,
+  DIGIT_WORDS,
+  HUNDRED,
+  PART,
+  TEN,
+  TENS,
   FRACTION_BEFORE,
   FRACTION_WORDS,
   HALF,
@@ -48,7 +53,8 @@ export function roundPercent(x: number): number {
 }
 
 /**
- * Stage 4: figures. Percents ("70%", "70 phần trăm"), fractions ("3/5", "3 trên 5 xã") and "một nửa".
+ * Stage 4: figures. Percents ("70%", "70 phần trăm", "bảy mươi phần trăm"), fractions ("3/5",
+ * "3 trên 5 xã", "hai phần ba") and "một nửa".
  *
  * Decisions on ambiguous wording applied here:
  * - "hoàn thành 80%", "xong 80%" -> in_progress 80: the percent says how much is complete.
@@ -57,7 +63,12 @@ export function roundPercent(x: number): number {
  *   "99,6%" -> 99 in_progress, not done.
  * - a bare number ("80") is not a percent; a bare fraction ("3/5") is, dates and document
  *   numbers excluded ("30/10/2023", "ngày 3/5", "01/KH-HĐTĐKT", "6/2023").
- * - a target, a plan or a change is not progress ("chỉ tiêu 80%", "sẽ đạt 90%", "doanh thu tăng 20%").
+ * - a target or a change is not progress ("chỉ tiêu 80%", "doanh thu tăng 20%"): no percent.
+ * - a percent in the future ("dự kiến cuối năm đạt 100%", "sẽ đạt 90%") is a plan: in_progress,
+ *   no percent.
+ * - number words count only before "phần trăm" or as "<n> phần <m>" ("bảy mươi phần trăm" 70,
+ *   "hai phần ba" 67, "một phần tư" 25): alone they are too often a year, a date or another word
+ *   ("năm" is also "year", "tám" is "tạm" typed plain).
  * - a count of units that have NOT done it ("3/5 xã chưa triển khai", "còn 40%") -> null.
  */
 export function readFigures(ctx: ParseContext, cues: ProgressCues): Figures {
@@ -87,12 +98,13 @@ class FigureReader {
       if (!t || ctx.consumed[i] || ctx.silent(i)) continue;
       if (t.kind === 'word') {
         if (ctx.matchTable(i, HALF) !== -1) this.add(i, 50);
+        else i = this.readNumberWords(i) - 1;
         continue;
       }
       if (t.kind !== 'num' || !Number.isFinite(t.value)) continue;
       const next = ctx.at(i + 1);
       if ((next?.kind === 'punct' && next.raw === '%') || ctx.matchTable(i + 1, PERCENT_WORDS) !== -1) {
-        this.readPercent(i);
+        this.readPercent(i, t.value);
         continue;
       }
       const frac = this.readFraction(i);
@@ -109,13 +121,37 @@ class FigureReader {
     else this.hits.push({ index, value });
   }
 
-  private readPercent(i: number): void {
+  /**
+   * "bảy mươi lăm phần trăm", "hai phần ba": reads the figure at `i` if there is one, and returns
+   * where reading goes on (past the figure, or `i + 1`).
+   */
+  private readNumberWords(i: number): number {
+    const { ctx } = this;
+    const number = readNumberWords(ctx, i);
+    if (!number) return i + 1;
+    const percentEnd = ctx.matchTable(number.end, PERCENT_WORDS);
+    if (percentEnd !== -1) {
+      this.readPercent(i, number.value);
+      return percentEnd;
+    }
+    if (!ctx.wordMatches(ctx.at(number.end), PART)) return i + 1;
+    const whole = digitAt(ctx, number.end + 1);
+    if (number.end !== i + 1 || whole === null || whole < 2 || number.value >= whole) return i + 1;
+    this.add(i, roundPercent((number.value * 100) / whole));
+    return number.end + 2;
+  }
+
+  private readPercent(i: number, value: number): void {
     const { ctx } = this;
     const t = ctx.at(i);
     if (!t) return;
-    if (ctx.before(i, 3, (j) => ctx.endsAt(j, TARGET_BEFORE)) || ctx.future[i]) return;
+    if (ctx.future[i]) {
+      this.startedWithoutFigure = true;
+      return;
+    }
+    if (ctx.before(i, 3, (j) => ctx.endsAt(j, TARGET_BEFORE))) return;
     if (ctx.before(i, 2, (j) => ctx.endsAt(j, CHANGE_BEFORE))) return;
-    if (t.value > 100) {
+    if (value > 100) {
       if (ctx.before(i, 2, (j) => ctx.endsAt(j, OVER_DONE_BEFORE))) this.overDone = true;
       return;
     }
@@ -140,12 +176,12 @@ class FigureReader {
       this.startedWithoutFigure = true;
       return;
     }
-    const value = roundPercent(t.value);
-    if (value === 100 && ctx.before(i, 2, (j) => ctx.endsAt(j, NEAR))) {
+    const rounded = roundPercent(value);
+    if (rounded === 100 && ctx.before(i, 2, (j) => ctx.endsAt(j, NEAR))) {
       this.startedWithoutFigure = true;
       return;
     }
-    this.hits.push({ index: i, value });
+    this.hits.push({ index: i, value: rounded });
     // "60-70%": a range, recorded as two different figures
     const low = ctx.at(i - 2);
     if (
@@ -191,6 +227,28 @@ class FigureReader {
     if (!contextual) return null;
     return { value: roundPercent((a.value * 100) / b.value), end: bIndex + 1 };
   }
+}
+
+function digitAt(ctx: ParseContext, i: number): number | null {
+  const t = ctx.at(i);
+  for (const [w, value] of DIGIT_WORDS) if (ctx.wordMatches(t, w)) return value;
+  return null;
+}
+
+/** "bảy", "bảy mươi", "bảy mươi lăm", "mười lăm", "một trăm": the value and the end, or null */
+export function readNumberWords(ctx: ParseContext, i: number): { value: number; end: number } | null {
+  if (ctx.wordMatches(ctx.at(i), TEN)) {
+    const ones = digitAt(ctx, i + 1);
+    return ones === null ? { value: 10, end: i + 1 } : { value: 10 + ones, end: i + 2 };
+  }
+  if (ctx.wordMatches(ctx.at(i), HUNDRED)) return { value: 100, end: i + 1 };
+  const first = digitAt(ctx, i);
+  if (first === null) return null;
+  if (ctx.wordMatches(ctx.at(i + 1), HUNDRED)) return { value: first * 100, end: i + 2 };
+  const tens = ctx.matchTable(i + 1, TENS);
+  if (tens === -1) return { value: first, end: i + 1 };
+  const ones = digitAt(ctx, tens);
+  return ones === null ? { value: first * 10, end: tens } : { value: first * 10 + ones, end: tens + 1 };
 }
 
 /** dates "30/10/2023", "03/5", document numbers "01/KH-HĐTĐKT" */

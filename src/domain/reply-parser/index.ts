@@ -1,6 +1,6 @@
 import { readClauses } from './clauses.ts';
 import { ParseContext } from './context.ts';
-import { decidePercent, decideStatus, type Status } from './decision.ts';
+import { decidePercent, decideStatus, isBareAcknowledgement, type Status } from './decision.ts';
 import { difficultyReason, readDifficulties } from './difficulties.ts';
 import { readFigures } from './figures.ts';
 import { readProgressCues } from './progress-cues.ts';
@@ -16,6 +16,11 @@ export interface ParsedReply {
   percent: number | null;
   note: string | null;
   taskNumber: number | null;
+  /**
+   * Present (true) only when the reply acknowledges and says nothing else ("👍", "ok", "đã nhận");
+   * its status is then null. Absent otherwise, so a reading compares equal to one without it.
+   */
+  acknowledgement?: true;
 }
 
 /**
@@ -50,8 +55,10 @@ export function measureParse(text: string): { reply: ParsedReply; tokens: number
   if (multiTask) reply = { status: null, percent: null, note: ctx.fullNote, taskNumber: null };
   else {
     const status = decideStatus({ difficulties, cues, figures });
-    const note = status === 'blocked' ? (difficultyReason(ctx, difficulties) ?? ctx.fullNote) : ctx.fullNote;
+    const note =
+      status === 'blocked' ? (difficultyReason(ctx, difficulties.found) ?? ctx.fullNote) : ctx.fullNote;
     reply = { status, percent: decidePercent(figures), note, taskNumber };
+    if (status === null && isBareAcknowledgement(ctx)) reply.acknowledgement = true;
   }
   return { reply, tokens: ctx.n, steps: ctx.steps };
 }

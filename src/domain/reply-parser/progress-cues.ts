@@ -10,7 +10,15 @@ import {
   IP_AFTER_DANG,
   IP_STRONG,
   IP_WEAK,
+  JUST,
+  BEGIN_VERBS,
   NEAR,
+  NO_LONGER_BEFORE,
+  PARTLY,
+  PERCENT_WORDS,
+  RESOLVE_VERBS,
+  STILL_TO_DO,
+  WAITING,
   NEG_CHUA,
   NEG_KHONG,
   NS_PHRASES,
@@ -61,6 +69,20 @@ export interface ProgressCues {
  * - a completion followed by a deadline word ("hoàn thành trước 30/10") without "đã"/"rồi" is a
  *   promise or the task text pasted back, not a report -> no status from it.
  * - "chưa" alone (with politeness particles) -> not_started; "rồi" alone -> null.
+ * - a completion or a final act (nộp, gửi, báo cáo, ...) in the future ("mai mới xong", "thứ 6
+ *   này nộp", "sẽ báo cáo sau") -> in_progress: promised, not done. A start in the future ("tuần
+ *   sau mới triển khai", "mai em làm") -> not_started.
+ * - only part of it ("cơ bản hoàn thành", "phần lớn đã xong", "xong gần hết") -> in_progress.
+ *   "Cơ bản hoàn thành" is the administration's "substantially complete": something is left, so
+ *   the unit is still chased until it says it is done.
+ * - work still to do ("còn phần phụ", "chỉ còn khâu tổng hợp", "còn một ít") -> in_progress;
+ *   "còn" before a percent is left to the figures ("còn 40%": null), "không còn" is no longer.
+ * - just started ("vừa triển khai", "mới làm", "vừa phát động") -> in_progress, although "vừa"
+ *   otherwise marks the past; "vừa triển khai xong" is done.
+ * - waiting that names no decision or resource ("đang chờ các xã gửi báo cáo") is a normal step
+ *   of the work -> in_progress; waiting on one is a difficulty (see difficulties.ts).
+ * - a completion right after a verb of resolving ("đã tháo gỡ xong khó khăn") is about the
+ *   difficulty, not the task.
  * - "ht" is "hoàn thành" only where the shape says so ("đã ht", "ht rồi", "ht 80%", "ht" alone),
  *   since it is also "hệ thống" and "hiệu trưởng".
  */
@@ -117,6 +139,7 @@ function classifyCompletion(ctx: ParseContext, cues: ProgressCues, i: number, en
   if (nextInClause && next.c === 'chua') return; // "xong chưa" asks
   if (nextInClause && next.c === 'khong' && ctx.restIsIgnorable(end + 1, 4)) return; // "xong không ạ"
   if (ctx.before(i, 2, (j) => ctx.endsAt(j, CANNOT))) return; // the difficulty speaks for it
+  if (ctx.before(i, 1, (j) => ctx.endsAt(j, RESOLVE_VERBS))) return; // "tháo gỡ xong khó khăn"
   if (ctx.before(i, 4, (j) => ctx.endsAt(j, NEG_CHUA))) {
     cues.negChua = true;
     return;
@@ -140,6 +163,10 @@ function readUnderWay(ctx: ParseContext, cues: ProgressCues, i: number): void {
     cues.ipStrong = true;
   }
   if (ctx.matchTable(i, IP_WEAK) !== -1) cues.ipWeak = true;
+  if (ctx.matchTable(i, PARTLY) !== -1 || isStillToDo(ctx, i)) cues.ipStrong = true;
+  // waiting is under way when nothing else is said, but "xong rồi, đang chờ ..." stays done
+  if (ctx.matchTable(i, WAITING) !== -1) cues.ipWeak = true;
+  if (isJustStarted(ctx, i)) cues.ipStrong = true;
 
   // "bắt đầu": started, unless not yet or only planned
   if (ctx.matchTable(i, START) !== -1) {
@@ -186,8 +213,28 @@ function readPlanVerb(ctx: ParseContext, cues: ProgressCues, i: number): void {
     (j) => ctx.endsAt(j, NEG_CHUA) || ctx.endsAt(j, NEG_KHONG) || ctx.wordMatches(ctx.at(j), DANG),
   );
   if (ctx.future[i]) {
-    if (!negatedOrOngoing && isStartVerb) cues.notStarted.push(i);
+    if (negatedOrOngoing) return;
+    if (isStartVerb) cues.notStarted.push(i);
+    else cues.ipStrong = true;
   } else if ((afterPast || thenRoi) && !negatedOrOngoing) cues.weakDone = true;
+}
+
+/** "còn phần phụ", "chỉ còn khâu in ấn"; not "không còn vướng", not "còn 40%" */
+function isStillToDo(ctx: ParseContext, i: number): boolean {
+  const e = ctx.matchTable(i, STILL_TO_DO);
+  if (e === -1 || ctx.before(i, 1, (j) => ctx.endsAt(j, NO_LONGER_BEFORE))) return false;
+  const next = ctx.at(e);
+  if (!next || next.clause !== ctx.at(i)?.clause || next.brk) return false;
+  if (next.kind !== 'num') return true;
+  const unit = ctx.at(e + 1);
+  return !(unit?.raw === '%' || ctx.matchTable(e + 1, PERCENT_WORDS) !== -1);
+}
+
+/** "vừa triển khai", "mới làm": begun, unless finished in the same breath or said of the future */
+function isJustStarted(ctx: ParseContext, i: number): boolean {
+  const verbEnd = ctx.matchTable(i, BEGIN_VERBS);
+  if (verbEnd === -1 || ctx.future[i] || !ctx.before(i, 2, (j) => ctx.endsAt(j, JUST))) return false;
+  return !ctx.after(verbEnd, 4, (k) => ctx.matchTable(k, DONE) !== -1);
 }
 
 /** "chưa" on its own, or with particles only */

@@ -14,7 +14,8 @@ import { SYNONYMS } from './vocabulary.ts';
  *   - inside a phrase of the vocabulary whose other words are there ("hoàn thàng", "trien khia",
  *     "khó khắn"): read as the one word that completes a phrase there. "thàng" is one edit from
  *     "thành" and from "tháng" alike; only "thành" makes a phrase after "hoàn".
- *   - on its own, only when the token is no Vietnamese syllable ("xonh", "xnog") and exactly one
+ *   - on its own, only when the token is no Vietnamese syllable nor foreign ("xonh", "xnog", not
+ *     "when") and exactly one
  *     vocabulary word is one edit away. A real syllable ("song", "xông", "tháng") is never changed:
  *     it is a word in its own right, and reading it as "xong" would record a guess.
  * A repaired token keeps no diacritics to check, so strict words ("=kẹt") never come from a repair.
@@ -35,6 +36,7 @@ const WORDS = new Map<string, Word[]>();
 const NEAR_WORDS = new Map<string, Set<string>>();
 /** multi-word phrases by each folded word in them, with its position */
 const PHRASES_WITH = new Map<string, { phrase: Phrase; at: number }[]>();
+const ENGLISH = new Set<string>();
 
 function indexVocabulary(): void {
   const addNear = (key: string, f: string): void => {
@@ -54,12 +56,18 @@ function indexVocabulary(): void {
       }
     });
   }
+  // English words of the vocabulary ("not", "in" of "not yet", "in progress") are no targets:
+  // "note" is not a misspelt "not"
+  for (const phrase of ALL_PHRASES) {
+    if (phrase.some((w) => !isSyllable(w.f)) && phrase.every((w) => ASCII_WORD.test(w.acc))) {
+      for (const w of phrase) ENGLISH.add(w.f);
+    }
+  }
   for (const f of WORDS.keys()) {
     addNear(f, f);
     for (const d of deletions(f)) addNear(d, f);
   }
 }
-indexVocabulary();
 
 function deletions(s: string): string[] {
   const out: string[] = [];
@@ -82,7 +90,8 @@ function telexMeaning(t: Token): string | null {
   let s = t.raw
     .replace(/dd/g, 'd')
     .replace(/([aeo])\1/g, '$1')
-    .replace(/w/g, '');
+    // "w" after a, o or u makes ă, ơ, ư; a "w" elsewhere ("when") is no Telex
+    .replace(/([aou])w/g, '$1');
   const last = s[s.length - 1];
   if (s.length > 1 && last !== undefined && TONE_LETTERS.has(last)) s = s.slice(0, -1);
   return s !== t.raw && WORDS.has(s) ? s : null;
@@ -124,13 +133,16 @@ function oneEditCandidates(t: Token): Word[] {
   const out: Word[] = [];
   for (const f of seen) {
     // only towards Vietnamese words: "none" and "one" are not a misspelt "done"
-    if (f.length < 3 || !isSyllable(f) || !withinOneEdit(folded, f)) continue;
+    if (f.length < 3 || !isSyllable(f) || ENGLISH.has(f) || !withinOneEdit(folded, f)) continue;
     for (const w of WORDS.get(f) ?? []) {
       if (plain ? !w.strict && f !== folded : withinOneEdit(t.raw, w.acc)) out.push(w);
     }
   }
   return out;
 }
+
+/** Letters no Vietnamese word has: a word with one ("when") is foreign, or Telex (read above). */
+const FOREIGN_LETTERS = /[fjwz]/;
 
 function oneEditMeaning(ctx: ParseContext, i: number, t: Token): string | null {
   const candidates = oneEditCandidates(t);
@@ -139,7 +151,8 @@ function oneEditMeaning(ctx: ParseContext, i: number, t: Token): string | null {
   if (fitting.size === 1) return [...fitting][0] ?? null;
   if (fitting.size > 1) return null;
   const all = new Set(candidates.map((w) => w.f));
-  if (all.size === 1 && t.raw.length >= 4 && !isSyllable(foldWord(t.raw))) return [...all][0] ?? null;
+  if (all.size === 1 && t.raw.length >= 4 && !FOREIGN_LETTERS.test(t.raw) && !isSyllable(foldWord(t.raw)))
+    return [...all][0] ?? null;
   return null;
 }
 
@@ -157,3 +170,5 @@ function completesPhrase(ctx: ParseContext, i: number, w: Word): boolean {
   }
   return false;
 }
+
+indexVocabulary();

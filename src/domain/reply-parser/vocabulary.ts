@@ -40,11 +40,27 @@ export const CLAUSE_BREAK_WORDS = table('nhưng, nên, tuy nhiên');
 export const CONDITIONAL = table('nếu');
 export const PAST_MARKERS = table('đã, rồi, vừa');
 export const FUTURE = table('sẽ, dự kiến, dự tính, phấn đấu, quyết tâm, cố gắng, sắp, will');
+/** A time ahead, or a promise: the whole clause speaks of later unless it has "đã"/"rồi"/"vừa". */
+export const FUTURE_TIME = table(`
+  mai, ngày mai, mai mốt, sáng mai, chiều mai, tối mai, tuần sau, tuần tới, tháng sau, tháng tới,
+  năm sau, năm tới, quý sau, quý tới, sang tuần, sang tháng, sang năm, cuối tuần, cuối tháng,
+  cuối năm, cuối quý, chiều nay, tối nay, hẹn, để sau, lát nữa, tí nữa, chút nữa, sắp tới
+`);
+/** "thứ 6 NÀY", "2 hôm NỮA": after a weekday or a count of days, a time ahead. */
+export const WEEKDAY = word('thứ');
+export const AHEAD_AFTER_WEEKDAY = table('này, tới, sau');
+export const DAYS = table('hôm, ngày, tuần, bữa');
+export const NUA = word('nữa');
 export const FILLERS = table(`
   ạ, a, dạ, vâng, anh, chị, em, ơi, nhé, nha, nhe, ak, ah, vẫn, hiện, hiện tại, sếp, thưa
 `);
 /** Where a look-back for a modifier ("chưa", "đạt", ...) stops: a new reason or contrast. */
 export const WINDOW_STOPS = table('vì, do, bởi, mà, nhưng, nên');
+
+// ---- acknowledgements: "ok", "👍", "đã nhận" say the message arrived, not how far the work is
+export const ACKNOWLEDGEMENTS = table(`
+  ok, oke, okie, oki, okay, okê, ô kê, nhận, đã nhận, nhận được, được rồi, ừ, vâng, rõ, đã rõ
+`);
 
 // ---- task references
 export const TASK_HEADS = table('nv, nhiệm vụ, task');
@@ -64,6 +80,8 @@ export const CANNOT = table('không thể, chưa thể');
 export const NEG_CHUA = table('chưa, not yet');
 export const NEG_KHONG = table('không, chẳng, not');
 export const NEAR = table('sắp, gần, gần như, đang');
+/** A completion right after these is about the difficulty: "đã tháo gỡ XONG khó khăn". */
+export const RESOLVE_VERBS = table('khắc phục, giải quyết, tháo gỡ, =gỡ, xử lý');
 
 // ---- cues: work under way, or not begun
 export const DANG = word('đang');
@@ -75,7 +93,20 @@ export const IP_AFTER_DANG = table(`
 `);
 export const IP_STRONG = table(`
   một phần, bước đầu, tiếp tục, dở dang, =dở, trong quá trình, in progress, ongoing, doing,
-  wip
+  wip, khởi động, bắt tay, bắt tay vào
+`);
+/** Only part of the work: "CƠ BẢN hoàn thành", "PHẦN LỚN đã xong", "xong GẦN HẾT". */
+export const PARTLY = table(`
+  cơ bản, về cơ bản, phần lớn, đa số, đa phần, hầu hết, gần hết, phần chính, chủ yếu, phần nào,
+  phần việc chính, việc chính, nội dung chính
+`);
+/** "còn ..." names work still to do, unless negated: "KHÔNG còn vướng" is no longer. */
+export const STILL_TO_DO = table('còn, chỉ còn, vẫn còn');
+export const NO_LONGER_BEFORE = table('không, chẳng, hết');
+/** "vừa"/"mới" before a verb that begins the work: just started ("vừa triển khai"). */
+export const JUST = table('vừa, mới, vừa mới');
+export const BEGIN_VERBS = table(`
+  triển khai, thực hiện, làm, tiến hành, phát động, khởi động, bắt đầu, bắt tay
 `);
 export const IP_WEAK = table('đúng tiến độ, đảm bảo tiến độ, kịp tiến độ, theo tiến độ');
 export const START = table('bắt đầu');
@@ -100,12 +131,15 @@ export const ROI = word('rồi');
 export const BLOCKERS = table(`
   khó khăn, gặp khó khăn, gặp khó, vướng mắc, vướng, =kẹt, bị kẹt, =tắc, bị tắc, ách tắc,
   tắc nghẽn, bế tắc, ùn tắc, trở ngại, trục trặc, sự cố, bị chậm, chậm do, chậm vì, chậm bởi,
-  chậm tiến độ, chậm trễ, blocked, stuck
+  chậm tiến độ, chậm trễ, blocked, stuck,
+  tạm hoãn, bị hoãn, =hoãn, hoãn lại, tạm dừng, bị dừng, =dừng, =dừng lại, tạm ngưng, bị ngưng, =ngưng,
+  ngưng lại, =ngừng, ngừng lại, bị ngừng, đình trệ, trì trệ, =chững lại, bị chững, đình lại, đình hoãn,
+  không tiến triển, paused, on hold
 `);
 export const MAC = word('mắc');
 export const THIEU = table('thiếu, không đủ, chưa đủ');
-export const LACK_HEADS = table('chưa, không, hết, =chờ, đang chờ');
-export const WAITING = table('=chờ, đang chờ');
+export const LACK_HEADS = table('chưa, không, hết, =chờ, đang chờ, còn chờ, =đợi, đang đợi, chờ đợi');
+export const WAITING = table('=chờ, đang chờ, còn chờ, =đợi, đang đợi, chờ đợi');
 // "chưa"/"không" need a verb before the resource ("chưa CÓ kinh phí"): "chưa hướng dẫn" is an
 // action not taken, not a missing resource.
 export const LACK_HEADS_NEED_MIDDLE = foldedSet('chua khong');
@@ -113,9 +147,10 @@ export const LACK_MIDDLE = table('có, được, đủ, cấp, bố trí, phân 
 export const RESOURCES = table(`
   kinh phí, ngân sách, vốn, =tiền, nhân lực, nhân sự, người, cán bộ, biên chế, hướng dẫn,
   văn bản, thiết bị, phương tiện, cơ sở vật chất, địa điểm, hội trường, tài liệu, thời gian,
-  =máy, xe, chỉ đạo, ý kiến chỉ đạo, nguồn, kp
+  =máy, xe, chỉ đạo, ý kiến chỉ đạo, nguồn, kp, ý kiến
 `);
-export const APPROVAL = table('phê duyệt, duyệt');
+/** A decision someone else must take: waiting on one holds the work up. */
+export const APPROVAL = table('phê duyệt, duyệt, thẩm định, chỉ đạo, ý kiến, cho phép, đồng ý, quyết định');
 // Words before a difficulty that say there is none, or that it is over ("không có gì vướng
 // mắc", "đã khắc phục được khó khăn"); only BLOCK_GAP words may stand between, so that
 // "chưa xong còn vướng" stays a difficulty.
@@ -124,6 +159,8 @@ export const BLOCK_NEUTRAL_BEFORE = table(`
   không, chưa, chẳng, hết, not, khắc phục, giải quyết, tháo gỡ, =gỡ, vượt qua
 `);
 export const BLOCK_RESOLVED_AFTER = table('khắc phục, giải quyết, tháo gỡ, =gỡ');
+/** Neutralisers that say a difficulty was there and is over, not that there never was one. */
+export const BLOCK_OVER_BEFORE = table('hết, khắc phục, giải quyết, tháo gỡ, =gỡ, vượt qua');
 /** Words that join a list of difficulties: "không có khó khăn, vướng mắc". */
 export const LIST_JOINERS = foldedSet('va hoac hay');
 // Connectives between a difficulty and its object: "vướng mắc VỀ kinh phí", "bị tắc Ở KHÂU phê duyệt".
@@ -143,6 +180,27 @@ export const REMAINING = table('còn, còn lại');
 export const PARTIAL_SUBJECT = table('còn, còn lại, một số, vài, một vài');
 export const PERCENT_WORDS = table('phần trăm, percent');
 export const HALF = table('một nửa');
+// Number words: "bảy mươi lăm phần trăm", "hai phần ba".
+export const DIGIT_WORDS: readonly (readonly [ReturnType<typeof word>, number])[] = [
+  [word('một'), 1],
+  [word('mốt'), 1],
+  [word('hai'), 2],
+  [word('ba'), 3],
+  [word('bốn'), 4],
+  [word('tư'), 4],
+  [word('năm'), 5],
+  [word('lăm'), 5],
+  [word('nhăm'), 5],
+  [word('sáu'), 6],
+  [word('bảy'), 7],
+  [word('bẩy'), 7],
+  [word('tám'), 8],
+  [word('chín'), 9],
+];
+export const TEN = word('mười');
+export const TENS = table('mươi, chục');
+export const HUNDRED = word('trăm');
+export const PART = word('phần');
 export const FRACTION_WORDS = table('trên, trong tổng số, trong số, trong');
 export const FRACTION_BEFORE = table(`
   đạt, được, xong, hoàn thành, ht, làm, triển khai, thực hiện, quán triệt, tổ chức, có,
