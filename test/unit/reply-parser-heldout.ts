@@ -217,3 +217,83 @@ export const HELD_OUT: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['dang thuc hien 50%', 'in_progress', 50],
   ],
 };
+
+/**
+ * A second held-out batch, written after the first measurement on HELD_OUT (151/153, one false
+ * "done": "đã xong 1 phần") and before the fixes that followed it, so the closing figures still
+ * come from lines the parser was not tuned on.
+ */
+export const HELD_OUT_ROUND_2: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
+  future: [
+    ['tuần tới em nộp báo cáo', 'in_progress', null],
+    ['Sang tháng mới làm được', 'not_started', null],
+    ['du kien thu 6 xong', 'in_progress', null],
+    ['hẹn cuối tuần gửi anh', 'in_progress', null],
+    ['Vài hôm nữa mới hoàn thành', 'in_progress', null],
+    ['sẽ tổ chức sau tết', 'not_started', null],
+  ],
+  notFigures: [
+    ['Ngày 3/12 đã tổ chức hội nghị', 'done', null],
+    ['đã tuyên truyền 5 buổi', 'done', null],
+    ['đang làm theo hướng dẫn 07/HD-BTĐKT', 'in_progress', null],
+    ['Tuần 2 tháng 11 đã nộp', 'done', null],
+    ['họp 4 lần rồi', 'done', null],
+    ['Đang thực hiện, đã đi 6 thôn', 'in_progress', null],
+  ],
+  partlyDone: [
+    ['đã làm được 2 phần', 'in_progress', null],
+    ['co ban da xong', 'in_progress', null],
+    ['xong khoảng phần lớn', 'in_progress', null],
+    ['Hầu hết các thôn đã xong', 'in_progress', null],
+    ['còn 1 việc nhỏ nữa thôi', 'in_progress', null],
+    ['xong rồi, còn phải bổ sung hồ sơ', 'in_progress', null],
+  ],
+  resolvedBlockers: [
+    ['Vướng mắc về thủ tục đã được giải quyết xong', 'in_progress', null],
+    ['khó khăn về nhân lực đã khắc phục', 'in_progress', null],
+    ['ko còn vướng gì nữa', 'in_progress', null],
+    ['đã tháo gỡ hết khó khăn, đang làm', 'in_progress', null],
+    ['Hết vướng mắc, đã xong', 'done', null],
+    ['không còn trở ngại', 'in_progress', null],
+  ],
+  pausedOrWaiting: [
+    ['tạm hoãn do bão', 'blocked', null],
+    ['Đang chờ UBND xã cho ý kiến', 'blocked', null],
+    ['công trình đình trệ', 'blocked', null],
+    ['đang tạm dừng', 'blocked', null],
+    ['dang cho phe duyet', 'blocked', null],
+    ['đang chờ các chi bộ nộp', 'in_progress', null],
+  ],
+  justStarted: [
+    ['mới triển khai hôm qua', 'in_progress', null],
+    ['vừa bắt đầu làm', 'in_progress', null],
+    ['Xã vừa triển khai kế hoạch', 'in_progress', null],
+    ['moi lam duoc it', 'in_progress', null],
+    ['bắt đầu từ đầu tháng', 'in_progress', null],
+    ['vừa mới thực hiện', 'in_progress', null],
+  ],
+  numberWords: [
+    ['được một nửa thôi', 'in_progress', 50],
+    ['tám mươi phần trăm', 'in_progress', 80],
+    ['mới được hai mươi phần trăm', 'in_progress', 20],
+    ['xong một phần ba', 'in_progress', 33],
+    ['đạt chín mươi phần trăm kế hoạch', 'in_progress', 90],
+    ['khoang bay muoi lam phan tram', 'in_progress', 75],
+  ],
+  emojiAndOneWord: [
+    ['✅✅✅', 'done', null],
+    ['👍 ạ', 'acknowledgement', null],
+    ['Ok a', 'acknowledgement', null],
+    ['done anh', 'done', null],
+    ['xong ✅', 'done', null],
+    ['oki', 'acknowledgement', null],
+  ],
+  typos: [
+    ['hoàn thàng rồi', 'done', null],
+    ['dang trien khia 30%', 'in_progress', 30],
+    ['xongg', 'done', null],
+    ['ddax hoanf thanhf', 'done', null],
+    ['vướg kinh phí', 'blocked', null],
+    ['chưa thực hịen', 'not_started', null],
+  ],
+};
