@@ -54,6 +54,8 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['đa số xong rồi', 'in_progress', null],
     ['xong rồi, còn thiếu biên bản', 'in_progress', null],
     ['chỉ còn khâu in ấn', 'in_progress', null],
+    ['đã triển khai 3 phần', 'in_progress', null],
+    ['xong 2 phần rồi', 'in_progress', null],
     ['xong phần việc chính', 'in_progress', null],
     ['đã xong phần chính', 'in_progress', null],
     ['đã triển khai đến 3/4 thôn, còn 1 thôn', 'in_progress', 75],
@@ -70,6 +72,8 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['đã giải quyết xong khó khăn', 'in_progress', null],
     ['hết khó khăn, đạt 50%', 'in_progress', 50],
     ['khong con kho khan', 'in_progress', null],
+    ['khó khăn về kinh phí và nhân lực đã được tháo gỡ', 'in_progress', null],
+    ['vướng mắc ở khâu thẩm định hồ sơ đã được giải quyết, đang làm tiếp', 'in_progress', null],
     ['đã có ý kiến cấp trên, đang làm', 'in_progress', null],
   ],
   pausedOrWaiting: [

@@ -147,7 +147,8 @@ class DifficultyReader {
   /** "khó khăn đã được tháo gỡ" */
   private resolvedAfter(e: number): boolean {
     const { ctx } = this;
-    for (let j = e; j < ctx.n && j < e + 5; j++) {
+    // the difficulty's object may stand between: "khó khăn về kinh phí và nhân lực đã được tháo gỡ"
+    for (let j = e; j < ctx.n && j < e + 10; j++) {
       const t = ctx.at(j);
       if (!t || t.brk) return false;
       if (ctx.matchTable(j, NEG_CHUA) !== -1 || ctx.matchTable(j, NEG_KHONG) !== -1) return false;

@@ -15,6 +15,10 @@ import {
   NEAR,
   NO_LONGER_BEFORE,
   PARTLY,
+  PART,
+  DIGIT_WORDS,
+  FEW,
+  FRACTION_WORDS,
   PERCENT_WORDS,
   RESOLVE_VERBS,
   STILL_TO_DO,
@@ -75,6 +79,7 @@ export interface ProgressCues {
  * - only part of it ("cơ bản hoàn thành", "phần lớn đã xong", "xong gần hết") -> in_progress.
  *   "Cơ bản hoàn thành" is the administration's "substantially complete": something is left, so
  *   the unit is still chased until it says it is done.
+ * - some parts ("xong 2 phần", "đã làm được vài phần") -> in_progress, like "một phần".
  * - work still to do ("còn phần phụ", "chỉ còn khâu tổng hợp", "còn một ít") -> in_progress;
  *   "còn" before a percent is left to the figures ("còn 40%": null), "không còn" is no longer.
  * - just started ("vừa triển khai", "mới làm", "vừa phát động") -> in_progress, although "vừa"
@@ -163,7 +168,7 @@ function readUnderWay(ctx: ParseContext, cues: ProgressCues, i: number): void {
     cues.ipStrong = true;
   }
   if (ctx.matchTable(i, IP_WEAK) !== -1) cues.ipWeak = true;
-  if (ctx.matchTable(i, PARTLY) !== -1 || isStillToDo(ctx, i)) cues.ipStrong = true;
+  if (ctx.matchTable(i, PARTLY) !== -1 || isStillToDo(ctx, i) || isSomeParts(ctx, i)) cues.ipStrong = true;
   // waiting is under way when nothing else is said, but "xong rồi, đang chờ ..." stays done
   if (ctx.matchTable(i, WAITING) !== -1) cues.ipWeak = true;
   if (isJustStarted(ctx, i)) cues.ipStrong = true;
@@ -228,6 +233,18 @@ function isStillToDo(ctx: ParseContext, i: number): boolean {
   if (next.kind !== 'num') return true;
   const unit = ctx.at(e + 1);
   return !(unit?.raw === '%' || ctx.matchTable(e + 1, PERCENT_WORDS) !== -1);
+}
+
+/** "xong 2 phần", "vài phần": some parts; not "phần trăm", "hai phần ba", "5/5 phần" */
+function isSomeParts(ctx: ParseContext, i: number): boolean {
+  if (!ctx.wordMatches(ctx.at(i), PART) || ctx.matchTable(i, PERCENT_WORDS) !== -1) return false;
+  if (DIGIT_WORDS.some(([w]) => ctx.wordMatches(ctx.at(i + 1), w))) return false;
+  const prev = ctx.at(i - 1);
+  if (prev?.kind === 'num') {
+    const before = ctx.at(i - 2);
+    return before?.raw !== '/' && !ctx.endsAt(i - 2, FRACTION_WORDS);
+  }
+  return ctx.endsAt(i - 1, FEW);
 }
 
 /** "vừa triển khai", "mới làm": begun, unless finished in the same breath or said of the future */

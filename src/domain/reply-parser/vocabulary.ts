@@ -66,6 +66,12 @@ export const ACKNOWLEDGEMENTS = table(`
 export const TASK_HEADS = table('nv, nhiệm vụ, task');
 export const TASK_HEADS_NEED_ORDINAL = table('chỉ tiêu, việc');
 export const TASK_ORDINAL = table('số, thứ, no');
+export const TASK_LIST_JOINERS = table('và, với, cùng, and');
+/** "xong HẾT", "TẤT CẢ đều xong": every open task, when what follows is no other noun */
+export const ALL_OF = table('hết, tất cả, toàn bộ, cả, all');
+export const ALL_TAIL = table(`
+  nhiệm vụ, các nhiệm vụ, việc, các việc, đều, rồi, ạ, a, nhé, nha, luôn, anh, chị, em, tasks
+`);
 
 // ---- cues: completion
 export const DONE = table('xong, hoàn thành, hoàn tất, done, finished, completed, complete');
@@ -100,6 +106,8 @@ export const PARTLY = table(`
   cơ bản, về cơ bản, phần lớn, đa số, đa phần, hầu hết, gần hết, phần chính, chủ yếu, phần nào,
   phần việc chính, việc chính, nội dung chính
 `);
+/** "VÀI phần", "MẤY phần": some of the parts */
+export const FEW = table('vài, mấy, một vài, hai, ba, bốn');
 /** "còn ..." names work still to do, unless negated: "KHÔNG còn vướng" is no longer. */
 export const STILL_TO_DO = table('còn, chỉ còn, vẫn còn');
 export const NO_LONGER_BEFORE = table('không, chẳng, hết');
