@@ -7,7 +7,15 @@ import {
   TASK_ORDINAL,
 } from './vocabulary.ts';
 
+/** "nv2", "nhiệm vụ số 2", "#2": tokens [start, end) name task `number` */
+export interface TaskReference {
+  readonly start: number;
+  readonly end: number;
+  readonly number: number;
+}
+
 export interface TaskReferences {
+  readonly references: readonly TaskReference[];
   /** the one task the reply names ("nv2 xong" -> 2), null when none or several */
   readonly taskNumber: number | null;
   /** the reply names several tasks, or one it cannot pin down ("nhiệm vụ 1.2") */
@@ -26,6 +34,7 @@ export interface TaskReferences {
  */
 export function readTaskReferences(ctx: ParseContext): TaskReferences {
   const taskNumbers = new Set<number>();
+  const references: TaskReference[] = [];
   let taskUnclear = false;
   for (let i = 0; i < ctx.n; i++) {
     const t = ctx.at(i);
@@ -61,6 +70,7 @@ export function readTaskReferences(ctx: ParseContext): TaskReferences {
       continue;
     }
     taskNumbers.add(num.value);
+    references.push({ start: i, end: j + 1, number: num.value });
     for (let k = i; k <= j; k++) ctx.consumed[k] = 1;
     // "nhiệm vụ 1, 2 đã xong", "nv 1 và 3": a list of tasks.
     const sep = ctx.at(j + 1);
@@ -74,7 +84,7 @@ export function readTaskReferences(ctx: ParseContext): TaskReferences {
   markIgnorable(ctx);
   const multiTask = taskUnclear || taskNumbers.size > 1;
   const taskNumber = !multiTask && taskNumbers.size === 1 ? ([...taskNumbers][0] ?? null) : null;
-  return { taskNumber, multiTask };
+  return { references, taskNumber, multiTask };
 }
 
 function looksLikePercentOrFraction(ctx: ParseContext, j: number): boolean {
