@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTaskReplies, type Status } from '../../src/domain/reply-parser.ts';
+import { parseStatusReply, parseTaskReplies, type Status } from '../../src/domain/reply-parser.ts';
 
 type Reading = readonly [task: number | 'all', status: Status | null, percent: number | null];
 
@@ -139,6 +140,44 @@ describe('parseTaskReplies: one reading per task', () => {
     '',
   ])('leaves %j, which speaks of one task, to parseStatusReply', (text) => {
     expect(parseTaskReplies(text)).toBeNull();
+  });
+
+  it('reads any text without throwing, and each part as parseStatusReply reads it alone', () => {
+    const pieces = [
+      'nv1',
+      'NV2',
+      'nhiệm vụ 3',
+      '1.',
+      '2)',
+      'xong',
+      'đang làm',
+      '60%',
+      'vướng',
+      'và',
+      ',',
+      '\n',
+      'hết',
+      '👍',
+    ];
+    const text = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 60 }),
+      fc.array(fc.constantFrom(...pieces), { maxLength: 12 }).map((words) => words.join(' ')),
+    );
+    fc.assert(
+      fc.property(text, (input) => {
+        const replies = parseTaskReplies(input);
+        if (replies === null) return;
+        expect(replies.length).toBeGreaterThan(0);
+        for (const { task, reply } of replies) {
+          // (a difficulty's note is its reason, not the part's text)
+          if (reply.status !== null && reply.status !== 'blocked' && reply.note !== null) {
+            expect(parseStatusReply(reply.note).status).toBe(reply.status);
+          }
+          expect(task === 'all' || reply.taskNumber === task).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('never throws on input that is not a string', () => {

@@ -39,7 +39,15 @@ export interface TaskReply {
  * reads it. A task named twice with different readings gets status null (the bot asks).
  */
 export function parseTaskReplies(text: string): TaskReply[] | null {
-  if (typeof text !== 'string') return null;
+  // like parseStatusReply: a reader that throws would drop the official's message
+  try {
+    return typeof text === 'string' ? readTaskReplies(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+function readTaskReplies(text: string): TaskReply[] | null {
   const nfc = text.normalize('NFC').replace(INVISIBLE, '');
   const ctx = new ParseContext(nfc);
   readClauses(ctx);
