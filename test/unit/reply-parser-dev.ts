@@ -56,6 +56,7 @@ export const DEV_LINES: Readonly<Record<LineClass, readonly LabelledLine[]>> = {
     ['chỉ còn khâu in ấn', 'in_progress', null],
     ['đã triển khai 3 phần', 'in_progress', null],
     ['xong 2 phần rồi', 'in_progress', null],
+    ['xong phần 1', 'in_progress', null],
     ['xong phần việc chính', 'in_progress', null],
     ['đã xong phần chính', 'in_progress', null],
     ['đã triển khai đến 3/4 thôn, còn 1 thôn', 'in_progress', 75],

@@ -311,6 +311,14 @@ describe('parseStatusReply: decisions on the wording of issue 16', () => {
     ['⏳', 'in_progress', null],
     ['⚠️', 'blocked', null],
     ['❌', 'not_started', null],
+    // rhetorical negation: not yet (like "chưa xong"), or will not (like "không xong")
+    ['đã xong đâu', 'in_progress', null],
+    ['làm gì đã xong', 'in_progress', null],
+    ['hoàn thành sao được', null, null],
+    ['khó mà xong', null, null],
+    // a date just before a completion, with no "đã", is a deadline; with "đã", a report
+    ['tháng 12 xong', null, null],
+    ['tháng 12 đã xong', 'done', null],
     // a real Vietnamese word is never taken for a misspelt one
     ['song rồi', null, null],
     ['thàng', null, null],

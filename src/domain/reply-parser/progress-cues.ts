@@ -25,6 +25,11 @@ import {
   WAITING,
   NEG_CHUA,
   NEG_KHONG,
+  NOT_YET_AFTER,
+  NOT_YET_BEFORE,
+  TIME_NOUNS,
+  WILL_NOT_AFTER,
+  WILL_NOT_BEFORE,
   NS_PHRASES,
   OVERACHIEVED,
   PARTIAL_FOLLOWERS,
@@ -79,7 +84,7 @@ export interface ProgressCues {
  * - only part of it ("cơ bản hoàn thành", "phần lớn đã xong", "xong gần hết") -> in_progress.
  *   "Cơ bản hoàn thành" is the administration's "substantially complete": something is left, so
  *   the unit is still chased until it says it is done.
- * - some parts ("xong 2 phần", "đã làm được vài phần") -> in_progress, like "một phần".
+ * - some parts ("xong 2 phần", "xong phần 1", "đã làm được vài phần") -> in_progress, like "một phần".
  * - work still to do ("còn phần phụ", "chỉ còn khâu tổng hợp", "còn một ít") -> in_progress;
  *   "còn" before a percent is left to the figures ("còn 40%": null), "không còn" is no longer.
  * - just started ("vừa triển khai", "mới làm", "vừa phát động") -> in_progress, although "vừa"
@@ -88,6 +93,10 @@ export interface ProgressCues {
  *   of the work -> in_progress; waiting on one is a difficulty (see difficulties.ts).
  * - a completion right after a verb of resolving ("đã tháo gỡ xong khó khăn") is about the
  *   difficulty, not the task.
+ * - rhetorical negation: "đã xong đâu", "đâu đã xong", "làm gì đã xong" -> like "chưa xong"
+ *   (in_progress); "hoàn thành sao được", "khó mà xong" -> like "không xong" (null).
+ * - a date just before a completion with no "đã"/"rồi" ("tháng 12 xong") is a deadline, like
+ *   "hoàn thành trước 30/10": no status from it.
  * - "ht" is "hoàn thành" only where the shape says so ("đã ht", "ht rồi", "ht 80%", "ht" alone),
  *   since it is also "hệ thống" and "hiệu trưởng".
  */
@@ -145,11 +154,17 @@ function classifyCompletion(ctx: ParseContext, cues: ProgressCues, i: number, en
   if (nextInClause && next.c === 'khong' && ctx.restIsIgnorable(end + 1, 4)) return; // "xong không ạ"
   if (ctx.before(i, 2, (j) => ctx.endsAt(j, CANNOT))) return; // the difficulty speaks for it
   if (ctx.before(i, 1, (j) => ctx.endsAt(j, RESOLVE_VERBS))) return; // "tháo gỡ xong khó khăn"
-  if (ctx.before(i, 4, (j) => ctx.endsAt(j, NEG_CHUA))) {
+  if (
+    ctx.before(i, 4, (j) => ctx.endsAt(j, NEG_CHUA) || ctx.endsAt(j, NOT_YET_BEFORE)) ||
+    notYetAfter(ctx, end)
+  ) {
     cues.negChua = true;
     return;
   }
-  if (ctx.before(i, 4, (j) => ctx.endsAt(j, NEG_KHONG))) {
+  if (
+    ctx.before(i, 4, (j) => ctx.endsAt(j, NEG_KHONG) || ctx.endsAt(j, WILL_NOT_BEFORE)) ||
+    ctx.after(end, 3, (j) => ctx.matchTable(j, WILL_NOT_AFTER) !== -1)
+  ) {
     cues.negKhong = true;
     return;
   }
@@ -158,7 +173,23 @@ function classifyCompletion(ctx: ParseContext, cues: ProgressCues, i: number, en
     return;
   }
   if (ctx.matchTable(end, DEADLINE_AFTER) !== -1 && !ctx.hasPast[k]) return;
+  if (dateBefore(ctx, i) && !ctx.hasPast[k]) return;
   cues.strongDone = true;
+}
+
+/** "đã xong ĐÂU", "xong đâu mà xong": "đâu" right after the completion, in its clause */
+function notYetAfter(ctx: ParseContext, end: number): boolean {
+  const next = ctx.at(end);
+  return (
+    next !== undefined && next.clause === ctx.at(end - 1)?.clause && ctx.matchTable(end, NOT_YET_AFTER) !== -1
+  );
+}
+
+/** "tháng 12 xong", "ngày 15/12 hoàn thành": a date just before the completion */
+function dateBefore(ctx: ParseContext, i: number): boolean {
+  let j = i - 1;
+  while (ctx.at(j)?.kind === 'num' || ctx.at(j)?.raw === '/' || ctx.at(j)?.raw === '-') j--;
+  return j < i - 1 && ctx.endsAt(j, TIME_NOUNS);
 }
 
 /** "đang <verb>", "một phần", "tiếp tục", "bắt đầu", "chưa <verb>", "chưa có gì" */
@@ -239,6 +270,8 @@ function isStillToDo(ctx: ParseContext, i: number): boolean {
 function isSomeParts(ctx: ParseContext, i: number): boolean {
   if (!ctx.wordMatches(ctx.at(i), PART) || ctx.matchTable(i, PERCENT_WORDS) !== -1) return false;
   if (DIGIT_WORDS.some(([w]) => ctx.wordMatches(ctx.at(i + 1), w))) return false;
+  const next = ctx.at(i + 1);
+  if (next?.kind === 'num' || next?.c === 'thu') return true; // "xong phần 1", "phần thứ nhất"
   const prev = ctx.at(i - 1);
   if (prev?.kind === 'num') {
     const before = ctx.at(i - 2);

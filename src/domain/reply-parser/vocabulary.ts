@@ -85,6 +85,14 @@ export const DEADLINE_AFTER = table('trước, chậm nhất, trong');
 export const CANNOT = table('không thể, chưa thể');
 export const NEG_CHUA = table('chưa, not yet');
 export const NEG_KHONG = table('không, chẳng, not');
+// Rhetorical negation: "ĐÂU đã xong", "LÀM GÌ đã xong", "đã xong ĐÂU" (not yet), "hoàn thành SAO
+// ĐƯỢC", "KHÓ MÀ xong" (will not). Before a word, "đâu" must be typed as such ("đầu tháng đã xong").
+export const NOT_YET_BEFORE = table('=đâu, làm gì, =đâu có');
+export const NOT_YET_AFTER = table('đâu');
+export const WILL_NOT_BEFORE = table('khó mà, khó có thể, làm sao mà');
+export const WILL_NOT_AFTER = table('sao được, thế nào được, làm sao được, sao kịp, không kịp');
+/** "THÁNG 12 xong" with no "đã": a date before a completion is a deadline, not a report */
+export const TIME_NOUNS = table('ngày, tháng, thứ, tuần, quý, năm, hôm');
 export const NEAR = table('sắp, gần, gần như, đang');
 /** A completion right after these is about the difficulty: "đã tháo gỡ XONG khó khăn". */
 export const RESOLVE_VERBS = table('khắc phục, giải quyết, tháo gỡ, =gỡ, xử lý');
