@@ -28,9 +28,10 @@ export interface ParsedReply {
  * "dang trien khai 70%", "vướng kinh phí", "nv2 chưa") and turns it into a status report.
  * Pure: no I/O, no clock.
  *
- * The stages run in order over one shared context (context.ts): clauses -> task references ->
- * cues (difficulties, progress) -> figures -> decision; each stage's file lists the decisions on
- * ambiguous wording that it applies, and the words it reads are data in vocabulary.ts.
+ * The stages run in order over one shared context (context.ts): spelling -> clauses -> task
+ * references -> cues (difficulties, progress) -> figures -> decision; each stage's file lists the
+ * decisions on ambiguous wording that it applies, and the words it reads are data in
+ * vocabulary.ts. A reply about several tasks is read by parseTaskReplies (multi-task.ts).
  */
 export function parseStatusReply(text: string): ParsedReply {
   // Callers outside TypeScript (webhooks) can hand us anything; a parser that throws would

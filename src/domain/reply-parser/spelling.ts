@@ -12,7 +12,8 @@ import { SYNONYMS } from './vocabulary.ts';
  *   Vietnamese syllable at all.
  * - one edit away (a letter wrong, missing, extra, two letters swapped, a wrong tone or vowel mark):
  *   - inside a phrase of the vocabulary whose other words are there ("hoàn thàng", "trien khia",
- *     "khó khắn"): read as the one word that completes a phrase there. "thàng" is one edit from
+ *     "khó khắn"): read as the one word that completes a phrase there. A syllable typed with its
+ *     marks keeps its vowels: only its tone or a consonant may be the slip ("tốt" is not "tất"). "thàng" is one edit from
  *     "thành" and from "tháng" alike; only "thành" makes a phrase after "hoàn".
  *   - on its own, only when the token is no Vietnamese syllable nor foreign ("xonh", "xnog", not
  *     "when") and exactly one
@@ -135,10 +136,28 @@ function oneEditCandidates(t: Token): Word[] {
     // only towards Vietnamese words: "none" and "one" are not a misspelt "done"
     if (f.length < 3 || !isSyllable(f) || ENGLISH.has(f) || !withinOneEdit(folded, f)) continue;
     for (const w of WORDS.get(f) ?? []) {
-      if (plain ? !w.strict && f !== folded : withinOneEdit(t.raw, w.acc)) out.push(w);
+      const slip = plain ? !w.strict && f !== folded : withinOneEdit(t.raw, w.acc);
+      if (slip && plausibleSlip(t, w)) out.push(w);
     }
   }
   return out;
+}
+
+const VOWELS = /[aăâeêioôơuưy]/g;
+
+/**
+ * A token that looks like a real syllable is taken for a slip only if it keeps its first letter
+ * ("coi" is not "rồi", "đại" is not "tại"), and, typed with its marks, its vowels: the slip is a
+ * wrong tone ("triễn" for "triển") or consonant ("thàng" for "thành"), not another vowel ("tốt"
+ * is not "tất").
+ */
+function plausibleSlip(t: Token, w: Word): boolean {
+  const folded = foldWord(t.raw);
+  if (!isSyllable(folded)) return true;
+  // a real-looking word with another first letter is another word ("coi" is not "rồi")
+  if (folded[0] !== w.f[0]) return false;
+  if (t.raw === folded || t.shape === w.shape) return true;
+  return t.tone === w.tone && t.shape.match(VOWELS)?.join('') === w.shape.match(VOWELS)?.join('');
 }
 
 /** Letters no Vietnamese word has: a word with one ("when") is foreign, or Telex (read above). */
