@@ -321,6 +321,7 @@ describe('parseStatusReply: decisions on the wording of issue 16', () => {
     ['tháng 12 đã xong', 'done', null],
     // a real Vietnamese word is never taken for a misspelt one
     ['song rồi', null, null],
+    ['triển khai được coi là hiệu quả', null, null],
     ['thàng', null, null],
   ] as const)('%j -> %s, %s', (input, status, percent) => {
     const r = parseStatusReply(input);
