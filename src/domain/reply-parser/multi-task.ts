@@ -1,7 +1,7 @@
 import { readClauses } from './clauses.ts';
 import { ParseContext } from './context.ts';
 import { parseStatusReply, type ParsedReply } from './index.ts';
-import { readTaskReferences, type TaskReference } from './task-references.ts';
+import { readTaskReferences } from './task-references.ts';
 import { INVISIBLE } from './text.ts';
 import {
   ALL_OF,
@@ -104,61 +104,59 @@ function listItems(ctx: ParseContext): Group[] | null {
 /** Task references, each with the numbers listed after it: "nhiệm vụ 2 và 3", "nv1, nv3". */
 function referenceGroups(ctx: ParseContext): Group[] {
   const { references } = readTaskReferences(ctx);
-  const groups: { startChar: number; endChar: number; numbers: number[] }[] = [];
-  let listEnd = -1;
+  const groups: MutableGroup[] = [];
+  /** a reference that starts at or before this token joins the group before it ("nv1, nv3") */
+  let joinsUpTo = -1;
   for (const ref of references) {
-    const start = ctx.at(ref.start);
-    if (!start) continue;
-    // ", nv3" joins the list only if the words before it are no status of their own
-    const leading = groups.length === 1 && ctx.nfc.slice(0, groups[0]?.startChar ?? 0).trim() !== '';
-    if (ref.start <= listEnd && groups.length > 0 && !leading) {
-      // "nv1, nv3 xong": a reference right after a list joiner joins the group before it
-      const group = groups[groups.length - 1];
-      group?.numbers.push(ref.number);
-      if (group) group.endChar = ctx.at(ref.end - 1)?.end ?? group.endChar;
-    } else
-      groups.push({
-        startChar: start.start,
-        endChar: ctx.at(ref.end - 1)?.end ?? start.end,
-        numbers: [ref.number],
-      });
-    const group = groups[groups.length - 1];
-    if (!group) continue;
-    listEnd = extendList(ctx, ref, group);
+    const first = ctx.at(ref.start);
+    const last = ctx.at(ref.end - 1);
+    if (!first || !last) continue;
+    let group = groups[groups.length - 1];
+    // ", nv3" does not join a reference that words before it already gave a status ("xong nv1, nv2 ...")
+    const leadingWords = groups.length === 1 && ctx.nfc.slice(0, group?.startChar ?? 0).trim() !== '';
+    if (group && ref.start <= joinsUpTo && !leadingWords) {
+      group.numbers.push(ref.number);
+      group.endChar = last.end;
+    } else {
+      group = { startChar: first.start, endChar: last.end, numbers: [ref.number] };
+      groups.push(group);
+    }
+    joinsUpTo = extendList(ctx, ref.end, group);
   }
   return groups;
 }
 
+type MutableGroup = { startChar: number; endChar: number; numbers: number[] };
+
+const LIST_MARKS = new Set([',', '&', '+', '/']);
+
 /**
- * Numbers listed after a reference ("nhiệm vụ 2 và 3", "nv 1, 2, 3") join its group; returns the
- * token index up to which a further reference also joins it ("nv1, nv3").
+ * Numbers listed from token `from` on ("nhiệm vụ 2 VÀ 3", "nv 1, 2, 3") join the group. Returns the
+ * index of a further task reference that the list goes on with ("nv1, nv3"), or -1.
  */
-function extendList(
-  ctx: ParseContext,
-  ref: TaskReference,
-  group: { endChar: number; numbers: number[] },
-): number {
-  let j = ref.end;
-  for (;;) {
-    const joiner = ctx.at(j);
-    const isJoiner =
-      joiner !== undefined &&
-      ((joiner.kind === 'punct' && [',', '&', '+', '/'].includes(joiner.raw)) ||
-        ctx.matchTable(j, TASK_LIST_JOINERS) !== -1);
-    if (!isJoiner) return j - 1;
-    const afterJoiner =
-      ctx.matchTable(j, TASK_LIST_JOINERS) !== -1 ? ctx.matchTable(j, TASK_LIST_JOINERS) : j + 1;
-    const num = ctx.at(afterJoiner);
-    if (ctx.matchTable(afterJoiner, TASK_HEADS) !== -1) return afterJoiner;
-    if (!num || num.kind !== 'num' || !num.int || num.value < 1 || num.value > 999) return j - 1;
-    const unit = ctx.at(afterJoiner + 1);
-    if (unit?.raw === '%' || unit?.raw === '/' || ctx.matchTable(afterJoiner + 1, PERCENT_WORDS) !== -1)
-      return j - 1;
-    if (ctx.matchTable(afterJoiner + 1, FRACTION_WORDS) !== -1) return j - 1;
+function extendList(ctx: ParseContext, from: number, group: MutableGroup): number {
+  for (let j = from; ;) {
+    const mark = ctx.at(j);
+    const joinerEnd = ctx.matchTable(j, TASK_LIST_JOINERS);
+    const next =
+      joinerEnd !== -1 ? joinerEnd : mark?.kind === 'punct' && LIST_MARKS.has(mark.raw) ? j + 1 : -1;
+    if (next === -1) return -1;
+    if (ctx.matchTable(next, TASK_HEADS) !== -1) return next;
+    const num = ctx.at(next);
+    if (!num || num.kind !== 'num' || !num.int || num.value < 1 || num.value > 999 || isFigure(ctx, next)) {
+      return -1;
+    }
     group.numbers.push(num.value);
     group.endChar = num.end;
-    j = afterJoiner + 1;
+    j = next + 1;
   }
+}
+
+/** "nv1 và 60%", "nv 2, 3/5 xã": the number after the joiner is a figure, not a task */
+function isFigure(ctx: ParseContext, i: number): boolean {
+  const unit = ctx.at(i + 1);
+  if (unit?.kind === 'punct' && (unit.raw === '%' || unit.raw === '/')) return true;
+  return ctx.matchTable(i + 1, PERCENT_WORDS) !== -1 || ctx.matchTable(i + 1, FRACTION_WORDS) !== -1;
 }
 
 /**
