@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldVietnamese, parseStatusReply, type Status } from '../../src/domain/reply-parser.ts';
+import { measureParse } from '../../src/domain/reply-parser/index.ts';
 
 type Row = readonly [input: string, status: Status | null, percent: number | null];
 
@@ -280,6 +281,72 @@ describe('parseStatusReply: status and percent', () => {
   });
 });
 
+// The decisions issue 16 leaves to us, as written in the parser's stages (each file's header).
+describe('parseStatusReply: decisions on the wording of issue 16', () => {
+  it.each([
+    // "cơ bản hoàn thành" is substantially, not fully, complete: the unit is still chased
+    ['cơ bản hoàn thành', 'in_progress', null],
+    ['Cơ bản đã hoàn thành các nội dung', 'in_progress', null],
+    // waiting on a superior's decision holds the work up
+    ['đang chờ ý kiến cấp trên', 'blocked', null],
+    ['đang chờ cấp trên phê duyệt', 'blocked', null],
+    // waiting that names no decision or resource is a normal step; it does not undo a "done"
+    ['đang chờ các xã gửi báo cáo', 'in_progress', null],
+    ['Xong rồi, đang chờ các xã gửi báo cáo', 'done', null],
+    // paused or stalled is blocked, whatever the reason
+    ['tạm hoãn vì mưa bão', 'blocked', null],
+    // a difficulty that is over lets the work go on; one that never was says nothing
+    ['không còn khó khăn', 'in_progress', null],
+    ['không có khó khăn gì', null, null],
+    ['đã tháo gỡ xong khó khăn', 'in_progress', null],
+    // a plan is never done: a completion promised -> in progress, a start promised -> not started
+    ['mai mới xong', 'in_progress', null],
+    ['tuần sau mới triển khai', 'not_started', null],
+    ['dự kiến cuối năm đạt 100%', 'in_progress', null],
+    // just started; but "vừa ... xong" finished
+    ['vừa triển khai', 'in_progress', null],
+    ['vừa triển khai xong', 'done', null],
+    // the emoji of the status buttons mean those statuses
+    ['✅', 'done', null],
+    ['⏳', 'in_progress', null],
+    ['⚠️', 'blocked', null],
+    ['❌', 'not_started', null],
+    // rhetorical negation: not yet (like "chưa xong"), or will not (like "không xong")
+    ['đã xong đâu', 'in_progress', null],
+    ['làm gì đã xong', 'in_progress', null],
+    ['hoàn thành sao được', null, null],
+    ['khó mà xong', null, null],
+    // a date just before a completion, with no "đã", is a deadline; with "đã", a report
+    ['tháng 12 xong', null, null],
+    ['tháng 12 đã xong', 'done', null],
+    // a real Vietnamese word is never taken for a misspelt one
+    ['song rồi', null, null],
+    ['triển khai được coi là hiệu quả', null, null],
+    ['thàng', null, null],
+  ] as const)('%j -> %s, %s', (input, status, percent) => {
+    const r = parseStatusReply(input);
+    expect({ status: r.status, percent: r.percent }).toEqual({ status, percent });
+  });
+
+  it.each(['👍', 'ok', 'Ok ạ', 'oke anh', '👌', 'đã nhận', '👍 đã nhận'])(
+    '%j is a bare acknowledgement, not a status',
+    (input) => {
+      const r = parseStatusReply(input);
+      expect({ status: r.status, acknowledgement: r.acknowledgement }).toEqual({
+        status: null,
+        acknowledgement: true,
+      });
+    },
+  );
+
+  it.each(['ok xong', '👍 xong rồi', 'ok chưa làm', 'cảm ơn', 'xong chưa?', 'rồi'])(
+    '%j is no bare acknowledgement',
+    (input) => {
+      expect(parseStatusReply(input).acknowledgement).toBeUndefined();
+    },
+  );
+});
+
 describe('parseStatusReply: note', () => {
   it('is the trimmed text with whitespace collapsed', () => {
     expect(parseStatusReply('  đã   xong \n\n ạ ').note).toBe('đã xong ạ');
@@ -396,6 +463,37 @@ describe('parseStatusReply: robustness', () => {
 
   it('returns on a 1 MB message of one long clause', () => {
     const r = parseStatusReply('không chưa xong vướng '.repeat(50_000));
-    expect(r).toHaveProperty('status');
+    expect(r.status).toBe('blocked');
+  });
+});
+
+describe('parseStatusReply: work grows linearly with the text', () => {
+  // Every stage looks at tokens through the context, which counts each look. A scan nested in a
+  // scan (or a look-back without a bound) makes the looks per token grow with the text; a linear
+  // parser keeps them flat. Counting looks, not time, keeps this independent of the machine's load.
+  const everyLine = [...DONE, ...IN_PROGRESS, ...BLOCKED, ...NOT_STARTED, ...UNCLEAR].map(([line]) => line);
+  const shapes: Record<string, string> = {
+    'every line of the tables, one after another': `${everyLine.join(', ')}\n`,
+    'one long clause of cues': 'không chưa xong vướng ',
+    'a figure, a difficulty and counts':
+      'đang làm 40% nhưng vướng kinh phí, chưa xong 3/5 xã chưa triển khai ',
+    'fractions without words': '1/',
+    'task references': 'nv1 xong nv2 ',
+    'past markers with nothing to mark': 'đã đã đã ',
+    'negations of difficulties': 'không có khó khăn, vướng mắc, trở ngại gì ',
+    'typos and Telex leftovers': 'hoàn thàng xongf trien khia ddax vuowngs xonh ',
+    'number words': 'bảy mươi lăm phần trăm hai phần ba một nửa ',
+    'plans and remaining work': 'mai mới xong còn phần phụ tạm hoãn đang chờ ý kiến cấp trên ',
+  };
+
+  it.each(Object.entries(shapes))('%s', (_name, unit) => {
+    const perToken = (length: number): number => {
+      const { tokens, steps } = measureParse(unit.repeat(Math.ceil(length / unit.length)));
+      return steps / tokens;
+    };
+    const small = perToken(4_000);
+    expect(small).toBeGreaterThan(1);
+    expect(perToken(32_000)).toBeLessThanOrEqual(small * 1.05);
+    expect(perToken(256_000)).toBeLessThanOrEqual(small * 1.05);
   });
 });
