@@ -21,8 +21,10 @@ import {
   type SheetKind,
   type UnitRow,
 } from '../domain/import-rows.ts';
+import { fieldChanges, recordAudit, SYSTEM_CALLER, type AuditEntry, type Caller } from './audit.ts';
 import { DomainError } from './errors.ts';
 import { loadExcel } from './excel.ts';
+import { requireAdmin } from './scope.ts';
 
 /** Uploads above this are refused before they are read. */
 export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
@@ -43,6 +45,8 @@ export interface ImportOptions {
   dryRun?: boolean | undefined;
   /** Ids of new units and officials (tests inject them); random UUIDs by default. */
   newId?: (() => string) | undefined;
+  /** Who imports: an admin, whose subtree bounds every row; the audit rows are theirs. */
+  caller?: Caller | undefined;
 }
 
 const invalid = (code: string, message: string, details: unknown = null) =>
@@ -281,6 +285,8 @@ export async function importSpreadsheet(
   if (rows.errors.length === 0 && empty) throw invalid('empty_file', 'the file has a header but no rows');
   const newId = options.newId ?? randomUUID;
   const dryRun = options.dryRun ?? false;
+  const caller = options.caller ?? SYSTEM_CALLER;
+  requireAdmin(caller.principal);
 
   return db.$transaction(
     async (tx) => {
@@ -294,13 +300,22 @@ export async function importSpreadsheet(
           select: { id: true, code: true, name: true, unitId: true, role: true, phone: true },
         }),
       ]);
-      const { errors, plan } = planImport(rows, { units, officials }, newId);
+      const { errors, plan } = planImport(
+        rows,
+        { units, officials },
+        newId,
+        caller.principal.root?.path ?? null,
+      );
       const rank = (sheet: string) => (sheet === rows.unitSheet ? 0 : 1);
       const allErrors = [...rows.errors, ...errors].sort(
         (a, b) => rank(a.sheet) - rank(b.sheet) || a.row - b.row,
       );
       if (allErrors.length > 0 || !plan) throw rejectRows(allErrors);
-      if (!dryRun) await applyPlan(tx, plan, newId);
+      if (!dryRun) {
+        const createdOfficialIds = await applyPlan(tx, plan, newId);
+        for (const batch of chunks(importAudit(plan, { units, officials }, createdOfficialIds, caller)))
+          await recordAudit(tx, ...batch);
+      }
       return { dryRun, units: plan.counts.units, officials: plan.counts.officials };
     },
     { timeout: 120_000, maxWait: 30_000 },
@@ -313,8 +328,9 @@ function chunks<T>(items: T[]): T[][] {
   return result;
 }
 
-/** One INSERT or UPDATE … FROM unnest(…) per batch of rows. */
-async function applyPlan(tx: Tx, plan: ImportPlan, newId: () => string): Promise<void> {
+/** One INSERT or UPDATE … FROM unnest(…) per batch of rows. Answers the ids of the officials created. */
+async function applyPlan(tx: Tx, plan: ImportPlan, newId: () => string): Promise<string[]> {
+  const createdOfficialIds = plan.createOfficials.map(() => newId());
   // Raw INSERT … unnest: Prisma's createMany costs about ten times more for thousands of rows.
   for (const batch of chunks(plan.createUnits)) {
     await tx.$executeRaw`
@@ -337,11 +353,12 @@ async function applyPlan(tx: Tx, plan: ImportPlan, newId: () => string): Promise
         AS v(id, name, parent_id, path, blocks)
       WHERE u.id = v.id`;
   }
-  for (const batch of chunks(plan.createOfficials)) {
+  for (const [index, batch] of chunks(plan.createOfficials).entries()) {
+    const ids = createdOfficialIds.slice(index * BATCH, (index + 1) * BATCH);
     await tx.$executeRaw`
       INSERT INTO "Official" (id, code, name, "unitId", role, phone, "updatedAt")
       SELECT v.id, v.code, v.name, v.unit_id, v.role::"Role", v.phone, now()
-      FROM unnest(${batch.map(() => newId())}::uuid[], ${batch.map((o) => o.code)}::text[],
+      FROM unnest(${ids}::uuid[], ${batch.map((o) => o.code)}::text[],
                   ${batch.map((o) => o.name)}::text[], ${batch.map((o) => o.unitId)}::uuid[],
                   ${batch.map((o) => o.role)}::text[], ${batch.map((o) => o.phone)}::text[])
         AS v(id, code, name, unit_id, role, phone)`;
@@ -356,6 +373,86 @@ async function applyPlan(tx: Tx, plan: ImportPlan, newId: () => string): Promise
         AS v(id, name, unit_id, role, phone)
       WHERE o.id = v.id`;
   }
+  return createdOfficialIds;
+}
+
+type Stored = Parameters<typeof planImport>[1];
+
+/**
+ * One audit row per unit and official the import created or changed (units that only moved along with a
+ * moved ancestor are not rows of the file and get none). Phone numbers stay out: only whether one was set,
+ * changed or removed.
+ */
+function importAudit(
+  plan: ImportPlan,
+  stored: Stored,
+  createdOfficialIds: string[],
+  caller: Caller,
+): AuditEntry[] {
+  const unitById = new Map(stored.units.map((unit) => [unit.id, unit]));
+  const unitCodeById = new Map<string, string>(stored.units.map((unit) => [unit.id, unit.code]));
+  for (const unit of plan.createUnits) unitCodeById.set(unit.id, unit.code);
+  const parentCode = (parentId: string | null) => (parentId ? (unitCodeById.get(parentId) ?? null) : null);
+  const entry = (
+    action: string,
+    target: { kind: string; id: string; code: string },
+    unitId: string,
+    changes: Record<string, unknown>,
+  ): AuditEntry => ({ actor: caller.actor, action, target, unitId, changes: { ...changes, via: 'import' } });
+  const entries: AuditEntry[] = [];
+  for (const unit of plan.createUnits)
+    entries.push(
+      entry('unit.create', { kind: 'unit', id: unit.id, code: unit.code }, unit.id, {
+        name: unit.name,
+        parentCode: parentCode(unit.parentId),
+        blockCodes: unit.blockCodes,
+      }),
+    );
+  for (const unit of plan.updateUnits) {
+    const before = unitById.get(unit.id);
+    if (!before) continue;
+    const changes = fieldChanges(
+      { name: before.name, parentCode: parentCode(before.parentId), blockCodes: before.blockCodes },
+      { name: unit.name, parentCode: parentCode(unit.parentId), blockCodes: unit.blockCodes },
+      ['name', 'parentCode', 'blockCodes'],
+    );
+    if (changes)
+      entries.push(entry('unit.update', { kind: 'unit', id: unit.id, code: unit.code }, unit.id, changes));
+  }
+  plan.createOfficials.forEach((official, index) => {
+    const id = createdOfficialIds[index] ?? '';
+    entries.push(
+      entry('official.create', { kind: 'official', id, code: official.code }, official.unitId, {
+        name: official.name,
+        unitCode: unitCodeById.get(official.unitId) ?? null,
+        role: official.role,
+        ...(official.phone ? { phone: 'set' } : {}),
+      }),
+    );
+  });
+  const officialById = new Map(stored.officials.map((official) => [official.id, official]));
+  for (const official of plan.updateOfficials) {
+    const before = official.id ? officialById.get(official.id) : undefined;
+    if (!before || !official.id) continue;
+    const changes: Record<string, unknown> = {
+      ...fieldChanges(
+        { name: before.name, unitCode: unitCodeById.get(before.unitId) ?? null, role: before.role },
+        { name: official.name, unitCode: unitCodeById.get(official.unitId) ?? null, role: official.role },
+        ['name', 'unitCode', 'role'],
+      ),
+    };
+    if (before.phone !== official.phone)
+      changes.phone = official.phone === null ? 'removed' : before.phone === null ? 'set' : 'changed';
+    entries.push(
+      entry(
+        'official.update',
+        { kind: 'official', id: official.id, code: official.code },
+        official.unitId,
+        changes,
+      ),
+    );
+  }
+  return entries;
 }
 
 // ---------------------------------------------------------------------------------------------------
