@@ -280,13 +280,13 @@ export async function importSpreadsheet(
   file: Buffer,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
+  const caller = options.caller ?? SYSTEM_CALLER;
+  requireAdmin(caller.principal);
   const rows = readRows(await readSpreadsheet(file));
   const empty = rows.units.length === 0 && rows.officials.length === 0;
   if (rows.errors.length === 0 && empty) throw invalid('empty_file', 'the file has a header but no rows');
   const newId = options.newId ?? randomUUID;
   const dryRun = options.dryRun ?? false;
-  const caller = options.caller ?? SYSTEM_CALLER;
-  requireAdmin(caller.principal);
 
   return db.$transaction(
     async (tx) => {
