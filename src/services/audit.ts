@@ -1,8 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Queryable } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import type { Principal } from '../domain/scope.ts';
-import { WHOLE_ORGANISATION } from './scope.ts';
+import type { Principal, Role } from '../domain/scope.ts';
+import { officialPrincipal, WHOLE_ORGANISATION } from './scope.ts';
 
 /**
  * Who did something: an official (in chat, or signed in to the console), an API token (an operator's named
@@ -28,6 +28,16 @@ export interface Caller {
 
 /** The break-glass ADMIN_API_TOKEN: the whole organisation. */
 export const ADMIN_TOKEN_CALLER: Caller = { actor: ADMIN_TOKEN_ACTOR, principal: WHOLE_ORGANISATION };
+
+/** An official (signed in to the console) as a caller: their role over their unit's subtree. */
+export function officialCaller(official: {
+  id: string;
+  role: Role;
+  unitId: string;
+  unit: { path: string };
+}): Caller {
+  return { actor: { kind: 'official', officialId: official.id }, principal: officialPrincipal(official) };
+}
 
 /**
  * The service itself, for changes no person asked for through the API (the demo's sample data, seeding

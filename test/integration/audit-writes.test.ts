@@ -1,9 +1,12 @@
 // Every change through the services writes its audit row in its own transaction, with its actor, target
 // and changes; a change that fails writes none. Phone numbers, chat ids and link codes never reach the trail.
+// In Vietnam's time zone, so a time written on the dialogue's plain pg transactions would show a naive shift.
+process.env.TZ = 'Asia/Ho_Chi_Minh';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Renderer } from '../../src/conversation/render.ts';
 import type { Db } from '../../src/db/client.ts';
+import { RawTransactions } from '../../src/db/raw-transactions.ts';
 import { createTranslator } from '../../src/i18n.ts';
 import { ADMIN_TOKEN_CALLER, listAudit, type AuditView, type Caller } from '../../src/services/audit.ts';
 import { createCampaign, launchCampaign, updateCampaign } from '../../src/services/campaigns.ts';
@@ -414,6 +417,46 @@ describe('in chat', () => {
       ['campaign.acknowledge', { channel: 'zalo' }],
     ]);
     expect(await listAudit(db, WHOLE_ORGANISATION, { campaignId, actor: 'XA1-M' })).toEqual([]);
+  });
+
+  it('writes the same row on the plain pg transactions a dialogue turn runs on first', async () => {
+    const raw = new RawTransactions(testDb.database.url, 1);
+    try {
+      const reportId = await raw.run(async (tx) => {
+        const result = await recordStatus(tx, {
+          officialId: must('XA1-F'),
+          unitId: member('XA1-F', 'focal').unitId,
+          taskId,
+          status: 'blocked',
+          percent: null,
+          note: null,
+          sourceText: 'vướng kinh phí',
+          channel: 'zalo',
+          now: at(7),
+        });
+        return result.kind === 'recorded' ? result.reportId : undefined;
+      });
+      expect(await listAudit(db, WHOLE_ORGANISATION, { target: taskId, since: at(7), until: at(8) })).toEqual(
+        [
+          {
+            at: at(7),
+            actor: { kind: 'official', code: 'XA1-F', name: 'Cán bộ XA1-F' },
+            action: 'report.create',
+            target: { kind: 'task', code: 'CCHC', id: taskId },
+            changes: {
+              reportId,
+              docNumber: '22/KH-UBND',
+              unitCode: 'XA1',
+              status: 'blocked',
+              percent: null,
+              channel: 'zalo',
+            },
+          },
+        ],
+      );
+    } finally {
+      await raw.end();
+    }
   });
 
   it('lets the reporter, or a focal or leader official of the unit, undo a report, and records who did', async () => {
