@@ -3,7 +3,8 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { CampaignKind, CampaignState } from '../generated/prisma/enums.ts';
 import { dateFromIso, isoDate } from '../domain/time.ts';
 import { covers, type Principal } from '../domain/scope.ts';
-import { fieldChanges, recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
+import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
+import { auditedFields, patchChanges } from './campaign-changes.ts';
 import { DomainError, isUuid, notFound } from './errors.ts';
 import { writeOutbox, type OutboxItem } from './outbox.ts';
 import { relayoutCampaignProgress } from './summaries.ts';
@@ -224,42 +225,6 @@ function createRow(tx: Tx, input: CampaignInput, issuerUnitId: string, unitIds: 
       }
       throw error;
     });
-}
-
-/** Units listed in an audit row in full up to this many; beyond, only how many. */
-const AUDITED_UNIT_CODES = 200;
-
-const unitList = (codes: string[]) =>
-  codes.length <= AUDITED_UNIT_CODES ? { unitCodes: codes } : { unitCount: codes.length };
-
-/** A campaign's fields as the audit row of its creation holds them. */
-function auditedFields(campaign: CampaignView): Record<string, unknown> {
-  const { id: _id, state: _state, launchedAt: _launched, closedAt: _closed, unitCodes, ...fields } = campaign;
-  return { ...fields, ...unitList(unitCodes) };
-}
-
-const PATCHABLE = [
-  'title',
-  'theme',
-  'kind',
-  'startsOn',
-  'endsOn',
-  'tasks',
-  'reportSchedule',
-  'policy',
-] as const;
-
-/** What a patch changed, field by field: `[before, after]`; the units as those added and removed. */
-function patchChanges(before: CampaignView, after: CampaignView): Record<string, unknown> | null {
-  const changes: Record<string, unknown> = { ...fieldChanges(before, after, PATCHABLE) };
-  const added = after.unitCodes.filter((code) => !before.unitCodes.includes(code));
-  const removed = before.unitCodes.filter((code) => !after.unitCodes.includes(code));
-  if (added.length > 0 || removed.length > 0)
-    changes.units = {
-      added: added.length <= AUDITED_UNIT_CODES ? added : added.length,
-      removed: removed.length <= AUDITED_UNIT_CODES ? removed : removed.length,
-    };
-  return Object.keys(changes).length > 0 ? changes : null;
 }
 
 /** A campaign the principal may see (campaignInView; 404 otherwise). */
