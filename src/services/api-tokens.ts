@@ -213,7 +213,9 @@ export async function revokeApiToken(
 
 /**
  * Who a bearer secret is: the break-glass ADMIN_API_TOKEN (compared in constant time), an operator's token
- * that is neither revoked nor expired, or nobody (null). Only a valid token's last use is written.
+ * that is neither revoked nor expired, or nobody (null). An operator's token is looked up by the SHA-256 of
+ * what was sent, so the lookup's timing depends on that hash and tells nothing about how close a guess came.
+ * Only a valid token's last use is written.
  */
 export async function callerForSecret(
   db: Queryable,
