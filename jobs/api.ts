@@ -42,10 +42,10 @@ export function createJobsApi(jobs: Job[], ctx: JobContext): JobsApi {
       });
     },
 
-    async run(name, { at, dryRun, now }) {
+    async run(name, { at, dryRun, now, actor }) {
       const job = jobs.find((candidate) => candidate.name === name);
       if (!job) return undefined;
-      const outcome = await runRecorded(ctx, job, { at, dryRun, trigger: 'api', startedAt: now });
+      const outcome = await runRecorded(ctx, job, { at, dryRun, trigger: 'api', startedAt: now, actor });
       return {
         job: job.name,
         at: at.toISOString(),

@@ -2,7 +2,9 @@ import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import cron, { type ScheduledTask } from 'node-cron';
+import type { Prisma } from '../src/generated/prisma/client.ts';
 import type { Logger } from '../src/logger.ts';
+import { recordAudit, type Actor } from '../src/services/audit.ts';
 import type { Job, JobContext, JobOutcome } from './types.ts';
 
 export const JOBS_QUEUE = 'jobs';
@@ -89,11 +91,22 @@ export function nextRunOf(job: Job, after: Date): Date | null {
   }
 }
 
-/** Runs a job and records the run in PostgreSQL (JobRun), for GET /api/jobs and the audit. */
+/**
+ * Runs a job and records the run in PostgreSQL (JobRun), for GET /api/jobs. A run someone asked for (`actor`, not a dry run) is an audit row written
+ * with the row that records how it ended, whichever way: its sweeps commit unit by unit, so even a run that
+ * failed half-way may have sent something.
+ */
 export async function runRecorded(
   ctx: JobContext,
   job: Job,
-  options: { at: Date; dryRun: boolean; trigger: 'schedule' | 'api'; slot?: string | null; startedAt: Date },
+  options: {
+    at: Date;
+    dryRun: boolean;
+    trigger: 'schedule' | 'api';
+    slot?: string | null;
+    startedAt: Date;
+    actor?: Actor | undefined;
+  },
 ): Promise<JobOutcome> {
   const run = await ctx.db.jobRun.create({
     data: {
@@ -105,33 +118,54 @@ export async function runRecorded(
       startedAt: options.startedAt,
     },
   });
+  const finish = (data: { ok: boolean; result?: Prisma.InputJsonObject; error?: string }) =>
+    ctx.db.$transaction(async (tx) => {
+      await tx.jobRun.update({
+        where: { id: run.id },
+        data: {
+          finishedAt: new Date(),
+          ok: data.ok,
+          ...(data.result ? { result: data.result } : {}),
+          ...(data.error !== undefined ? { error: data.error } : {}),
+        },
+      });
+      if (options.actor && !options.dryRun)
+        await recordAudit(tx, {
+          actor: options.actor,
+          action: 'job.run',
+          target: { kind: 'job', id: run.id, code: job.name },
+          changes: {
+            at: options.at.toISOString(),
+            ok: data.ok,
+            ...(data.result
+              ? {
+                  reminders: data.result.reminders,
+                  messages: data.result.messages,
+                  unreachable: data.result.unreachable,
+                }
+              : {}),
+          },
+          at: options.startedAt,
+        });
+    });
   try {
     const outcome = await job.run(ctx, { at: options.at, dryRun: options.dryRun });
-    await ctx.db.jobRun.update({
-      where: { id: run.id },
-      data: {
-        finishedAt: new Date(),
-        ok: true,
-        result: {
-          reminders: outcome.reminders,
-          messages: outcome.messages,
-          unreachable: outcome.unreachable,
-          ...(outcome.details ? { details: JSON.parse(JSON.stringify(outcome.details)) as object } : {}),
-        },
+    await finish({
+      ok: true,
+      result: {
+        reminders: outcome.reminders,
+        messages: outcome.messages,
+        unreachable: outcome.unreachable,
+        ...(outcome.details
+          ? { details: JSON.parse(JSON.stringify(outcome.details)) as Prisma.InputJsonObject }
+          : {}),
       },
     });
     return outcome;
   } catch (error) {
-    await ctx.db.jobRun
-      .update({
-        where: { id: run.id },
-        data: {
-          finishedAt: new Date(),
-          ok: false,
-          error: error instanceof Error ? error.message : String(error),
-        },
-      })
-      .catch(() => undefined);
+    await finish({ ok: false, error: error instanceof Error ? error.message : String(error) }).catch(
+      () => undefined,
+    );
     throw error;
   }
 }

@@ -515,7 +515,7 @@ export class Dialogue {
         return;
       }
       case 'undo': {
-        const result = await undoReport(turn.tx, { reportId: id, unitId: member.unitId, now: turn.now });
+        const result = await undoReport(turn.tx, { reportId: id, by: member, now: turn.now });
         if (result.kind === 'undone') this.reply(turn, 'report.undone', { title: result.taskTitle });
         else this.reply(turn, result.kind === 'already_undone' ? 'report.alreadyUndone' : 'stale');
         return;

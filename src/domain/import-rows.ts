@@ -3,7 +3,7 @@
  * changes against what the database holds. Nothing here reads a file or a database; the service
  * (services/import.ts) reads the workbook or CSV into `RawTable`s and applies the plan.
  */
-import { unitPath } from './unit-tree.ts';
+import { isWithin, unitPath } from './unit-tree.ts';
 
 /** One spreadsheet cell, as the reader found it (CSV cells are always text). */
 export type Cell =
@@ -357,7 +357,13 @@ export function planImport(
   input: { units: UnitRow[]; officials: OfficialRow[]; unitSheet: string; officialSheet: string },
   existing: { units: ExistingUnit[]; officials: ExistingOfficial[] },
   newId: () => string,
+  scopePath: string | null = null,
 ): { errors: RowError[]; plan: ImportPlan | undefined } {
+  // An importer whose scope is a subtree (scopePath) sees nothing outside it: a parent or unit there is
+  // unknown to them, and a row that would change or place anything there is refused.
+  const inScope = (path: string) => scopePath === null || isWithin(path, scopePath);
+  const outOfScope = (what: string) =>
+    `${what} is outside your part of the organisation: only units and officials of your subtree can be imported`;
   const errors: RowError[] = [];
   const unitError = (row: number, column: string, code: string, message: string) =>
     errors.push({ sheet: input.unitSheet, row, column, code, message });
@@ -386,8 +392,15 @@ export function planImport(
   const parentOf = new Map<string, string | null>();
   for (const unit of existing.units)
     parentOf.set(unit.code, unit.parentId ? (codeById.get(unit.parentId) ?? null) : null);
+  const storedById = new Map(existing.units.map((unit) => [unit.id, unit]));
+  const hiddenParent = (row: UnitRow) => {
+    if (row.parentCode === null || fileUnits.has(row.parentCode)) return false;
+    const parent = byCode.get(row.parentCode);
+    // Its own current parent is fine (renaming the root of one's subtree).
+    return parent !== undefined && !inScope(parent.path) && byCode.get(row.code)?.parentId !== parent.id;
+  };
   for (const row of fileUnits.values()) {
-    if (row.parentCode !== null && !idOf.has(row.parentCode)) {
+    if (row.parentCode !== null && (!idOf.has(row.parentCode) || hiddenParent(row))) {
       unitError(
         row.row,
         'mã đơn vị cấp trên',
@@ -453,7 +466,11 @@ export function planImport(
   const createUnits: UnitWrite[] = [];
   const updateUnits: UnitWrite[] = [];
   const unitCounts: Counts = { created: 0, updated: 0, unchanged: 0 };
+  const rowsInError = new Set(errors.map((error) => error.row));
   for (const row of fileUnits.values()) {
+    const stored = byCode.get(row.code);
+    if (!rowsInError.has(row.row) && (!inScope(pathOf(row.code)) || (stored && !inScope(stored.path))))
+      unitError(row.row, 'mã đơn vị', 'out_of_scope', outOfScope(`mã đơn vị ${row.code}`));
     const parentCode = parentOf.get(row.code) ?? null;
     const write: UnitWrite = {
       id: idOf.get(row.code) ?? '',
@@ -463,7 +480,6 @@ export function planImport(
       path: pathOf(row.code),
       blockCodes: row.blockCodes,
     };
-    const stored = byCode.get(row.code);
     if (!stored) {
       createUnits.push(write);
       unitCounts.created++;
@@ -507,7 +523,8 @@ export function planImport(
     }
     seen.set(row.code, row.row);
     const unitId = idOf.get(row.unitCode);
-    if (!unitId) {
+    const storedUnit = byCode.get(row.unitCode);
+    if (!unitId || (!fileUnits.has(row.unitCode) && storedUnit && !inScope(storedUnit.path))) {
       officialError(
         row.row,
         'mã đơn vị',
@@ -517,6 +534,11 @@ export function planImport(
       continue;
     }
     const stored = storedOfficials.get(row.code);
+    const storedAt = stored ? storedById.get(stored.unitId)?.path : undefined;
+    if (!inScope(pathOf(row.unitCode)) || (storedAt !== undefined && !inScope(storedAt))) {
+      officialError(row.row, 'mã cán bộ', 'out_of_scope', outOfScope(`mã cán bộ ${row.code}`));
+      continue;
+    }
     const write: OfficialWrite = {
       id: stored?.id,
       code: row.code,

@@ -1,4 +1,3 @@
-import { safeEqual } from '../secrets.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Channel } from '../channels/channel.ts';
@@ -6,7 +5,15 @@ import type { Db } from '../db/client.ts';
 import { policySchema, reportScheduleSchema } from '../domain/policy.ts';
 import { isValidIsoDate } from '../domain/time.ts';
 import { DIGEST_TIME } from '../domain/weekly-digest.ts';
-import { closeCampaign, closingSummary } from '../services/collection.ts';
+import { callerForSecret } from '../services/api-tokens.ts';
+import type { Actor } from '../services/audit.ts';
+import {
+  exemplarsInView,
+  exportUnitInView,
+  reportsInView,
+  summaryInView,
+} from '../services/campaign-reads.ts';
+import { closeCampaign } from '../services/collection.ts';
 import {
   createCampaign,
   getCampaign,
@@ -16,13 +23,15 @@ import {
 } from '../services/campaigns.ts';
 import { getOfficial, issueLinkCode, upsertOfficial } from '../services/officials.ts';
 import { DomainError } from '../services/errors.ts';
-import { listExemplars } from '../services/exemplars.ts';
 import type { ChaseRenderer, Clock, NewsRenderer, Random } from '../services/ports.ts';
-import { campaignSummary, latestReports } from '../services/summaries.ts';
+import { requireSupervisor, requireWholeOrganisation } from '../services/scope.ts';
 import { upsertUnit } from '../services/units.ts';
 import type { AttachmentFile } from '../conversation/attachments.ts';
 import type { AttachmentRef } from '../domain/message.ts';
+import { callerOf, setCaller } from './api-caller.ts';
+import { registerAuditApi } from './audit-api.ts';
 import { registerImportApi } from './import-api.ts';
+import { registerTokensApi } from './tokens-api.ts';
 
 export interface AdminApiDeps {
   db: Db;
@@ -40,8 +49,8 @@ export interface AdminApiDeps {
 
 export interface JobsApi {
   list(now: Date): Promise<unknown[]>;
-  /** Undefined when no job has that name. */
-  run(name: string, options: { at: Date; dryRun: boolean; now: Date }): Promise<unknown>;
+  /** Undefined when no job has that name. A run by hand (not a dry run) is audited under `actor`. */
+  run(name: string, options: { at: Date; dryRun: boolean; now: Date; actor?: Actor }): Promise<unknown>;
 }
 
 const code = z
@@ -119,34 +128,44 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
   app.register(
     (api, _opts, done) => {
+      // Every call acts as the token's caller: the break-glass ADMIN_API_TOKEN (the whole organisation) or
+      // an operator's token (its role over its unit's subtree). Anything else is 401 and changes nothing.
       api.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
         const header = request.headers.authorization ?? '';
         const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-        if (!deps.token || !safeEqual(given, deps.token)) {
-          await reply
-            .code(401)
-            .header('www-authenticate', 'Bearer')
-            .send({
-              error: { code: 'unauthorized', message: 'a valid bearer token is required', details: null },
-            });
+        const caller =
+          given === ''
+            ? null
+            : await callerForSecret(db, given, { adminToken: deps.token, now: deps.clock.now() });
+        if (caller) {
+          setCaller(request, caller);
+          return;
         }
+        await reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({
+            error: { code: 'unauthorized', message: 'a valid bearer token is required', details: null },
+          });
       });
 
       api.put('/units/:code', async (request) => {
         const params = codeParam.parse(request.params);
-        return upsertUnit(db, params.code, unitBody.parse(request.body));
+        return upsertUnit(db, params.code, unitBody.parse(request.body), callerOf(request));
       });
 
       api.put('/officials/:code', async (request) => {
         const params = codeParam.parse(request.params);
-        return upsertOfficial(db, params.code, officialBody.parse(request.body));
+        return upsertOfficial(db, params.code, officialBody.parse(request.body), callerOf(request));
       });
 
-      api.get('/officials/:code', async (request) => getOfficial(db, codeParam.parse(request.params).code));
+      api.get('/officials/:code', async (request) =>
+        getOfficial(db, codeParam.parse(request.params).code, callerOf(request).principal),
+      );
 
       api.post('/officials/:code/link-codes', async (request, reply) => {
         const params = codeParam.parse(request.params);
-        const issued = await issueLinkCode(db, params.code, deps);
+        const issued = await issueLinkCode(db, params.code, deps, callerOf(request));
         const links: Record<string, string> = {};
         for (const channel of deps.channels) {
           const link = channel.deepLink?.(issued.code);
@@ -157,43 +176,35 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       api.post('/campaigns', async (request, reply) => {
         const body = campaignBody.parse(request.body);
-        return reply.code(201).send(await createCampaign(db, body));
+        return reply.code(201).send(await createCampaign(db, body, callerOf(request)));
       });
 
-      api.get('/campaigns', async () => listCampaigns(db));
+      api.get('/campaigns', async (request) => listCampaigns(db, callerOf(request).principal));
 
-      api.get('/campaigns/:id', async (request) => getCampaign(db, idParam.parse(request.params).id));
+      api.get('/campaigns/:id', async (request) =>
+        getCampaign(db, idParam.parse(request.params).id, callerOf(request).principal),
+      );
 
       api.patch('/campaigns/:id', async (request) => {
         const { id } = idParam.parse(request.params);
-        return updateCampaign(db, id, campaignPatch.parse(request.body ?? {}));
+        return updateCampaign(db, id, campaignPatch.parse(request.body ?? {}), callerOf(request));
       });
 
       api.post('/campaigns/:id/launch', async (request, reply) => {
         const { id } = idParam.parse(request.params);
-        const result = await launchCampaign(db, id, deps.render, deps.clock.now());
+        const result = await launchCampaign(db, id, deps.render, deps.clock.now(), callerOf(request));
         return reply.code(202).send(result);
       });
 
       api.get('/campaigns/:id/summary', async (request) => {
         const { id } = idParam.parse(request.params);
         const query = summaryQuery.parse(request.query);
-        const summary = await campaignSummary(db, id, {
+        return summaryInView(db, callerOf(request).principal, id, {
           unitCode: query.unit,
           block: query.block,
           now: deps.clock.now(),
           timeZone: deps.timeZone,
         });
-        // A closed campaign also shows its closing reports (tổng kết).
-        const closing =
-          query.unit === undefined && query.block === undefined ? await closingSummary(db, id) : undefined;
-        return {
-          campaign: summary.campaign,
-          units: summary.units,
-          tasks: summary.tasks,
-          lateUnits: summary.lateUnits,
-          ...(closing ? { closing } : {}),
-        };
       });
 
       api.get('/campaigns/:id/export.xlsx', async (request, reply) => {
@@ -201,10 +212,11 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
         const query = summaryQuery.extend({ lang: z.enum(['vi', 'en']).optional() }).parse(request.query);
         if (!deps.attachments)
           throw new DomainError('not_found', 'exports are not available', {}, 'not_found');
+        const unitCode = await exportUnitInView(db, callerOf(request).principal, id, query.unit);
         const file = await deps.attachments({
           type: 'xlsx',
           campaignId: id,
-          ...(query.unit ? { unitCode: query.unit } : {}),
+          ...(unitCode ? { unitCode } : {}),
           ...(query.block ? { block: query.block } : {}),
           locale: query.lang ?? 'vi',
           at: deps.clock.now().toISOString(),
@@ -217,16 +229,26 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       api.post('/campaigns/:id/close', async (request) => {
         const { id } = idParam.parse(request.params);
-        return closeCampaign({ db, render: deps.render, timeZone: deps.timeZone }, id, deps.clock.now());
+        return closeCampaign(
+          { db, render: deps.render, timeZone: deps.timeZone },
+          id,
+          deps.clock.now(),
+          callerOf(request),
+        );
       });
 
-      api.get('/jobs', async () => {
+      api.get('/jobs', async (request) => {
+        requireSupervisor(callerOf(request).principal);
         if (!deps.jobs) return [];
         return deps.jobs.list(deps.clock.now());
       });
 
       api.post('/jobs/:name/run', async (request) => {
         const { name } = jobParam.parse(request.params);
+        const caller = callerOf(request);
+        // A job sweeps every unit: running one (even dry, which shows everyone's messages) is for the
+        // whole organisation's admins.
+        requireWholeOrganisation(caller.principal);
         const body = jobRunBody.parse(request.body) ?? {};
         const now = deps.clock.now();
         const at = body.at ? new Date(body.at) : now;
@@ -240,20 +262,22 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
             },
           );
         }
-        const result = deps.jobs ? await deps.jobs.run(name, { at, dryRun, now }) : undefined;
+        const result = deps.jobs
+          ? await deps.jobs.run(name, { at, dryRun, now, actor: caller.actor })
+          : undefined;
         if (result === undefined)
           throw new DomainError('not_found', `job ${name} does not exist`, { job: name }, 'not_found');
         return result;
       });
 
       api.get('/campaigns/:id/reports', async (request) =>
-        latestReports(db, idParam.parse(request.params).id),
+        reportsInView(db, callerOf(request).principal, idParam.parse(request.params).id),
       );
 
       api.get('/campaigns/:id/exemplars', async (request) => {
         const { id } = idParam.parse(request.params);
         const query = exemplarsQuery.parse(request.query);
-        const exemplars = await listExemplars(db, id, { unitCode: query.unit });
+        const exemplars = await exemplarsInView(db, callerOf(request).principal, id, query.unit);
         return {
           exemplars: exemplars.map((exemplar) => ({
             ...exemplar,
@@ -263,6 +287,8 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
       });
 
       registerImportApi(api, deps);
+      registerTokensApi(api, deps);
+      registerAuditApi(api, deps);
       done();
     },
     { prefix: '/api' },

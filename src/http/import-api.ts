@@ -7,6 +7,7 @@ import { buildImportTemplate, IMPORT_MAX_BYTES, importSpreadsheet } from '../ser
 import { linkCodeHtml, linkCodeWorkbook } from '../services/link-code-sheet.ts';
 import { issueSubtreeLinkCodes } from '../services/link-codes.ts';
 import type { AdminApiDeps } from './admin-api.ts';
+import { callerOf } from './api-caller.ts';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** Raw bodies accepted by POST /api/import besides multipart/form-data. */
@@ -75,7 +76,7 @@ export function registerImportApi(api: FastifyInstance, deps: AdminApiDeps): voi
     scope.post('/import', { bodyLimit: IMPORT_MAX_BYTES }, async (request) => {
       const { dryRun } = importQuery.parse(request.query);
       const file = await uploadedFile(request);
-      return importSpreadsheet(deps.db, file, { dryRun });
+      return importSpreadsheet(deps.db, file, { dryRun, caller: callerOf(request) });
     });
 
     scope.get('/import/template.xlsx', async (_request, reply) => {
@@ -110,6 +111,7 @@ export function registerImportApi(api: FastifyInstance, deps: AdminApiDeps): voi
         code,
         { roles: query.roles, unlinkedOnly: query.unlinked },
         deps,
+        callerOf(request),
       );
       const sheet = {
         unit: issued.unit,

@@ -93,7 +93,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       );
     }
     if (error instanceof DomainError) {
-      const status = error.kind === 'not_found' ? 404 : error.kind === 'conflict' ? 409 : 400;
+      const status = { not_found: 404, conflict: 409, forbidden: 403, invalid: 400 }[error.kind];
       return reply.code(status).send(errorBody(error.code, error.message, error.details ?? null));
     }
     const status = error.statusCode ?? 500;

@@ -2,11 +2,22 @@ import type { Db, Queryable, Tx } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { CampaignKind, CampaignState } from '../generated/prisma/enums.ts';
 import { dateFromIso, isoDate } from '../domain/time.ts';
+import { covers, type Principal } from '../domain/scope.ts';
+import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
+import { auditedFields, patchChanges } from './campaign-changes.ts';
 import { DomainError, isUuid, notFound } from './errors.ts';
 import { writeOutbox, type OutboxItem } from './outbox.ts';
 import { relayoutCampaignProgress } from './unit-progress.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import type { CampaignNews, NewsRenderer } from './ports.ts';
+import {
+  campaignsInReach,
+  campaignToManage,
+  campaignToRead,
+  requireAdmin,
+  unitInScope,
+  WHOLE_ORGANISATION,
+} from './scope.ts';
 
 export interface TaskInput {
   key: string;
@@ -65,7 +76,7 @@ async function loadCampaign(db: Queryable, id: string) {
   return campaign;
 }
 
-function view(campaign: Awaited<ReturnType<typeof loadCampaign>>): CampaignView {
+function viewOf(campaign: Awaited<ReturnType<typeof loadCampaign>>): CampaignView {
   return {
     id: campaign.id,
     docNumber: campaign.docNumber,
@@ -108,9 +119,23 @@ function checkDates(startsOn: string, endsOn: string, tasks: TaskInput[]): void 
   }
 }
 
-async function unitIdsFor(db: Queryable, codes: string[]): Promise<string[]> {
+/**
+ * The ids of units by code; codes unknown, or outside the caller's subtree (unless already participants),
+ * are refused together.
+ */
+async function unitIdsFor(
+  db: Queryable,
+  codes: string[],
+  principal: Principal,
+  participants: string[] = [],
+): Promise<string[]> {
   const unique = [...new Set(codes)];
-  const units = await db.unit.findMany({ where: { code: { in: unique } }, select: { id: true, code: true } });
+  const units = (
+    await db.unit.findMany({
+      where: { code: { in: unique } },
+      select: { id: true, code: true, path: true },
+    })
+  ).filter((unit) => covers(principal, unit.path) || participants.includes(unit.code));
   const known = new Set(units.map((unit) => unit.code));
   const unknown = unique.filter((code) => !known.has(code));
   if (unknown.length > 0) {
@@ -121,15 +146,24 @@ async function unitIdsFor(db: Queryable, codes: string[]): Promise<string[]> {
   return units.map((unit) => unit.id);
 }
 
-export async function createCampaign(db: Db, input: CampaignInput): Promise<CampaignView> {
+/**
+ * Creates a draft campaign. An admin creates it with the issuer and every participant inside their subtree
+ * (others are unknown to them); the audit row holds what was created.
+ */
+export async function createCampaign(
+  db: Db,
+  input: CampaignInput,
+  caller: Caller = SYSTEM_CALLER,
+): Promise<CampaignView> {
+  requireAdmin(caller.principal);
   checkDates(input.startsOn, input.endsOn, input.tasks);
-  const issuer = await db.unit.findUnique({ where: { code: input.issuerUnitCode } });
+  const issuer = await unitInScope(db, caller.principal, input.issuerUnitCode);
   if (!issuer) {
     throw new DomainError('unknown_issuer', `issuer unit ${input.issuerUnitCode} does not exist`, {
       issuerUnitCode: input.issuerUnitCode,
     });
   }
-  const unitIds = await unitIdsFor(db, input.unitCodes);
+  const unitIds = await unitIdsFor(db, input.unitCodes, caller.principal);
   const existing = await db.campaign.findUnique({ where: { docNumber: input.docNumber } });
   if (existing) {
     throw new DomainError(
@@ -139,14 +173,31 @@ export async function createCampaign(db: Db, input: CampaignInput): Promise<Camp
       'conflict',
     );
   }
-  const created = await db.campaign
+  const created = await db.$transaction(async (tx) => {
+    const campaign = await createRow(tx, input, issuer.id, unitIds);
+    const view = viewOf(await loadCampaign(tx, campaign.id));
+    await recordAudit(tx, {
+      actor: caller.actor,
+      action: 'campaign.create',
+      target: { kind: 'campaign', id: campaign.id, code: input.docNumber },
+      unitId: issuer.id,
+      campaignId: campaign.id,
+      changes: auditedFields(view),
+    });
+    return view;
+  });
+  return created;
+}
+
+function createRow(tx: Tx, input: CampaignInput, issuerUnitId: string, unitIds: string[]) {
+  return tx.campaign
     .create({
       data: {
         docNumber: input.docNumber,
         title: input.title,
         theme: input.theme ?? null,
         kind: input.kind ?? 'regular',
-        issuerUnitId: issuer.id,
+        issuerUnitId,
         startsOn: dateFromIso(input.startsOn),
         endsOn: dateFromIso(input.endsOn),
         ...(input.reportSchedule ? { reportSchedule: json(input.reportSchedule) } : {}),
@@ -174,67 +225,114 @@ export async function createCampaign(db: Db, input: CampaignInput): Promise<Camp
       }
       throw error;
     });
-  return view(await loadCampaign(db, created.id));
 }
 
-export async function getCampaign(db: Queryable, id: string): Promise<CampaignView> {
-  return view(await loadCampaign(db, id));
+/** A campaign the principal may see (campaignInView; 404 otherwise). */
+export async function getCampaign(
+  db: Queryable,
+  id: string,
+  principal: Principal = WHOLE_ORGANISATION,
+): Promise<CampaignView> {
+  if (principal.root !== null) await campaignToRead(db, principal, id);
+  return viewOf(await loadCampaign(db, id));
 }
 
-export async function listCampaigns(db: Queryable): Promise<CampaignView[]> {
-  const campaigns = await db.campaign.findMany({ include: campaignInclude, orderBy: { createdAt: 'desc' } });
-  return campaigns.map(view);
-}
-
-export async function updateCampaign(db: Db, id: string, patch: CampaignPatch): Promise<CampaignView> {
-  const current = view(await loadCampaign(db, id));
-  const startsOn = patch.startsOn ?? current.startsOn;
-  const endsOn = patch.endsOn ?? current.endsOn;
-  const tasks = patch.tasks ?? current.tasks;
-  checkDates(startsOn, endsOn, tasks);
-  const unitIds = patch.unitCodes ? await unitIdsFor(db, patch.unitCodes) : undefined;
-  await db.$transaction(async (tx) => {
-    await tx.campaign.update({
-      where: { id },
-      data: {
-        ...(patch.title !== undefined ? { title: patch.title } : {}),
-        ...(patch.theme !== undefined ? { theme: patch.theme } : {}),
-        ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
-        ...(patch.reportSchedule !== undefined ? { reportSchedule: jsonOrNull(patch.reportSchedule) } : {}),
-        ...(patch.policy !== undefined ? { policy: jsonOrNull(patch.policy) } : {}),
-        startsOn: dateFromIso(startsOn),
-        endsOn: dateFromIso(endsOn),
-      },
-    });
-    if (unitIds) {
-      await tx.campaignUnit.deleteMany({ where: { campaignId: id, unitId: { notIn: unitIds } } });
-      await tx.campaignUnit.createMany({
-        data: unitIds.map((unitId) => ({ campaignId: id, unitId })),
-        skipDuplicates: true,
-      });
-    }
-    if (patch.tasks) {
-      // Tasks are matched by key: a task that keeps its key keeps its reports.
-      await tx.task.deleteMany({
-        where: { campaignId: id, key: { notIn: patch.tasks.map((task) => task.key) } },
-      });
-      for (const [position, task] of patch.tasks.entries()) {
-        await tx.task.upsert({
-          where: { campaignId_key: { campaignId: id, key: task.key } },
-          create: {
-            campaignId: id,
-            key: task.key,
-            title: task.title,
-            dueOn: dateFromIso(task.dueOn),
-            position,
-          },
-          update: { title: task.title, dueOn: dateFromIso(task.dueOn), position },
-        });
-      }
-      await relayoutCampaignProgress(tx, id);
-    }
+/** The campaigns in the principal's reach (issued in their subtree or with a participant there), newest first. */
+export async function listCampaigns(
+  db: Queryable,
+  principal: Principal = WHOLE_ORGANISATION,
+): Promise<CampaignView[]> {
+  const campaigns = await db.campaign.findMany({
+    where: campaignsInReach(principal),
+    include: campaignInclude,
+    orderBy: { createdAt: 'desc' },
   });
-  return view(await loadCampaign(db, id));
+  return campaigns.map(viewOf);
+}
+
+/**
+ * Changes a campaign (by the admins of its issuer's subtree; new participants inside the caller's subtree).
+ * The audit row holds each changed field before and after.
+ */
+export async function updateCampaign(
+  db: Db,
+  id: string,
+  patch: CampaignPatch,
+  caller: Caller = SYSTEM_CALLER,
+): Promise<CampaignView> {
+  return db.$transaction(async (tx) => {
+    const managed = await campaignToManage(tx, caller.principal, id);
+    // The row lock keeps two patches from both computing their changes from the same "before".
+    await tx.$queryRaw`SELECT id FROM "Campaign" WHERE id = ${id}::uuid FOR UPDATE`;
+    const current = viewOf(await loadCampaign(tx, id));
+    const startsOn = patch.startsOn ?? current.startsOn;
+    const endsOn = patch.endsOn ?? current.endsOn;
+    const tasks = patch.tasks ?? current.tasks;
+    checkDates(startsOn, endsOn, tasks);
+    const unitIds = patch.unitCodes
+      ? await unitIdsFor(tx, patch.unitCodes, caller.principal, current.unitCodes)
+      : undefined;
+    await applyPatch(tx, id, patch, { startsOn, endsOn, unitIds });
+    const updated = viewOf(await loadCampaign(tx, id));
+    const changes = patchChanges(current, updated);
+    if (changes)
+      await recordAudit(tx, {
+        actor: caller.actor,
+        action: 'campaign.update',
+        target: { kind: 'campaign', id, code: updated.docNumber },
+        unitId: managed.issuerUnitId,
+        campaignId: id,
+        changes,
+      });
+    return updated;
+  });
+}
+
+async function applyPatch(
+  tx: Tx,
+  id: string,
+  patch: CampaignPatch,
+  { startsOn, endsOn, unitIds }: { startsOn: string; endsOn: string; unitIds: string[] | undefined },
+): Promise<void> {
+  await tx.campaign.update({
+    where: { id },
+    data: {
+      ...(patch.title !== undefined ? { title: patch.title } : {}),
+      ...(patch.theme !== undefined ? { theme: patch.theme } : {}),
+      ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
+      ...(patch.reportSchedule !== undefined ? { reportSchedule: jsonOrNull(patch.reportSchedule) } : {}),
+      ...(patch.policy !== undefined ? { policy: jsonOrNull(patch.policy) } : {}),
+      startsOn: dateFromIso(startsOn),
+      endsOn: dateFromIso(endsOn),
+    },
+  });
+  if (unitIds) {
+    await tx.campaignUnit.deleteMany({ where: { campaignId: id, unitId: { notIn: unitIds } } });
+    await tx.campaignUnit.createMany({
+      data: unitIds.map((unitId) => ({ campaignId: id, unitId })),
+      skipDuplicates: true,
+    });
+  }
+  if (patch.tasks) {
+    // Tasks are matched by key: a task that keeps its key keeps its reports.
+    await tx.task.deleteMany({
+      where: { campaignId: id, key: { notIn: patch.tasks.map((task) => task.key) } },
+    });
+    for (const [position, task] of patch.tasks.entries()) {
+      await tx.task.upsert({
+        where: { campaignId_key: { campaignId: id, key: task.key } },
+        create: {
+          campaignId: id,
+          key: task.key,
+          title: task.title,
+          dueOn: dateFromIso(task.dueOn),
+          position,
+        },
+        update: { title: task.title, dueOn: dateFromIso(task.dueOn), position },
+      });
+    }
+    await relayoutCampaignProgress(tx, id);
+  }
 }
 
 /** What a launch message needs of its campaign. */
@@ -327,16 +425,22 @@ export interface LaunchResult {
   newlySent: number;
 }
 
-/** Sends the launch to every focal and leader official of every participating unit, once. */
+/**
+ * Sends the launch to every focal and leader official of every participating unit, once (by the admins of
+ * the issuer's subtree). A launch that started the campaign or sent anyone anything is an audit row with
+ * the recipient count; a repeated launch that sends nothing is not.
+ */
 export async function launchCampaign(
   db: Db,
   id: string,
   render: NewsRenderer,
   now: Date,
+  caller: Caller = SYSTEM_CALLER,
 ): Promise<LaunchResult> {
   return db.$transaction(
     async (tx) => {
       if (!isUuid(id)) throw notFound('campaign', id);
+      const managed = await campaignToManage(tx, caller.principal, id);
       // Serialises concurrent launches of one campaign.
       await tx.$queryRaw`SELECT id FROM "Campaign" WHERE id = ${id}::uuid FOR UPDATE`;
       const campaign = await tx.campaign.findUnique({ where: { id }, select: launchSelect });
@@ -350,7 +454,18 @@ export async function launchCampaign(
       const recipients = await launchRecipients(tx, { campaignId: id });
       const items = launchItems(campaign, recipients, render);
       const newlySent = await writeOutbox(tx, items);
-      return { recipients: items.length, unreachable: recipients.length - items.length, newlySent };
+      const result = { recipients: items.length, unreachable: recipients.length - items.length, newlySent };
+      if (campaign.state === 'draft' || newlySent > 0)
+        await recordAudit(tx, {
+          actor: caller.actor,
+          action: 'campaign.launch',
+          target: { kind: 'campaign', id, code: campaign.docNumber },
+          unitId: managed.issuerUnitId,
+          campaignId: id,
+          changes: { ...result, ...(campaign.state === 'draft' ? { state: ['draft', 'running'] } : {}) },
+          at: now,
+        });
+      return result;
     },
     { timeout: 60_000, maxWait: 10_000 },
   );

@@ -26,6 +26,8 @@ import {
   type SweepOptions,
   type SweepResult,
 } from './sweeps.ts';
+import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
+import { campaignToManage } from './scope.ts';
 
 /*
  * Periodic collection (định kỳ báo cáo) and the closing report (tổng kết): when rounds open, are asked,
@@ -212,10 +214,17 @@ export interface CloseResult {
  * asking every unit for its closing report. Outside the sending hours the question waits for the
  * collection sweep. Closing twice changes nothing.
  */
-export async function closeCampaign(deps: SweepDeps, id: string, now: Date): Promise<CloseResult> {
+export async function closeCampaign(
+  deps: SweepDeps,
+  id: string,
+  now: Date,
+  caller: Caller = SYSTEM_CALLER,
+): Promise<CloseResult> {
   const { db } = deps;
   if (!isUuid(id)) throw notFound('campaign', id);
   return db.$transaction(async (tx) => {
+    // Only the admins of the issuer's subtree close it (404 to those who cannot see it, 403 to the others).
+    await campaignToManage(tx, caller.principal, id);
     await tx.$queryRaw`SELECT id FROM "Campaign" WHERE id = ${id}::uuid FOR UPDATE`;
     const campaign = await tx.campaign.findUnique({ where: { id } });
     if (!campaign) throw notFound('campaign', id);
@@ -231,6 +240,15 @@ export async function closeCampaign(deps: SweepDeps, id: string, now: Date): Pro
     const closedAt = campaign.closedAt ?? now;
     if (campaign.state === 'running') {
       await tx.campaign.update({ where: { id }, data: { state: 'closed', closedAt } });
+      await recordAudit(tx, {
+        actor: caller.actor,
+        action: 'campaign.close',
+        target: { kind: 'campaign', id, code: campaign.docNumber },
+        unitId: campaign.issuerUnitId,
+        campaignId: id,
+        changes: { state: ['running', 'closed'] },
+        at: now,
+      });
     }
     const today = calendar.dayOf(closedAt);
     await tx.collectionRound.createMany({

@@ -21,8 +21,11 @@ import {
   type SheetKind,
   type UnitRow,
 } from '../domain/import-rows.ts';
+import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
 import { DomainError } from './errors.ts';
 import { loadExcel } from './excel.ts';
+import { importAudit } from './import-audit.ts';
+import { requireAdmin } from './scope.ts';
 
 /** Uploads above this are refused before they are read. */
 export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
@@ -43,6 +46,8 @@ export interface ImportOptions {
   dryRun?: boolean | undefined;
   /** Ids of new units and officials (tests inject them); random UUIDs by default. */
   newId?: (() => string) | undefined;
+  /** Who imports: an admin, whose subtree bounds every row; the audit rows are theirs. */
+  caller?: Caller | undefined;
 }
 
 const invalid = (code: string, message: string, details: unknown = null) =>
@@ -276,6 +281,8 @@ export async function importSpreadsheet(
   file: Buffer,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
+  const caller = options.caller ?? SYSTEM_CALLER;
+  requireAdmin(caller.principal);
   const rows = readRows(await readSpreadsheet(file));
   const empty = rows.units.length === 0 && rows.officials.length === 0;
   if (rows.errors.length === 0 && empty) throw invalid('empty_file', 'the file has a header but no rows');
@@ -294,13 +301,22 @@ export async function importSpreadsheet(
           select: { id: true, code: true, name: true, unitId: true, role: true, phone: true },
         }),
       ]);
-      const { errors, plan } = planImport(rows, { units, officials }, newId);
+      const { errors, plan } = planImport(
+        rows,
+        { units, officials },
+        newId,
+        caller.principal.root?.path ?? null,
+      );
       const rank = (sheet: string) => (sheet === rows.unitSheet ? 0 : 1);
       const allErrors = [...rows.errors, ...errors].sort(
         (a, b) => rank(a.sheet) - rank(b.sheet) || a.row - b.row,
       );
       if (allErrors.length > 0 || !plan) throw rejectRows(allErrors);
-      if (!dryRun) await applyPlan(tx, plan, newId);
+      if (!dryRun) {
+        const createdOfficialIds = await applyPlan(tx, plan, newId);
+        for (const batch of chunks(importAudit(plan, { units, officials }, createdOfficialIds, caller)))
+          await recordAudit(tx, ...batch);
+      }
       return { dryRun, units: plan.counts.units, officials: plan.counts.officials };
     },
     { timeout: 120_000, maxWait: 30_000 },
@@ -313,8 +329,9 @@ function chunks<T>(items: T[]): T[][] {
   return result;
 }
 
-/** One INSERT or UPDATE … FROM unnest(…) per batch of rows. */
-async function applyPlan(tx: Tx, plan: ImportPlan, newId: () => string): Promise<void> {
+/** One INSERT or UPDATE … FROM unnest(…) per batch of rows. Answers the ids of the officials created. */
+async function applyPlan(tx: Tx, plan: ImportPlan, newId: () => string): Promise<string[]> {
+  const createdOfficialIds = plan.createOfficials.map(() => newId());
   // Raw INSERT … unnest: Prisma's createMany costs about ten times more for thousands of rows.
   for (const batch of chunks(plan.createUnits)) {
     await tx.$executeRaw`
@@ -337,11 +354,12 @@ async function applyPlan(tx: Tx, plan: ImportPlan, newId: () => string): Promise
         AS v(id, name, parent_id, path, blocks)
       WHERE u.id = v.id`;
   }
-  for (const batch of chunks(plan.createOfficials)) {
+  for (const [index, batch] of chunks(plan.createOfficials).entries()) {
+    const ids = createdOfficialIds.slice(index * BATCH, (index + 1) * BATCH);
     await tx.$executeRaw`
       INSERT INTO "Official" (id, code, name, "unitId", role, phone, "updatedAt")
       SELECT v.id, v.code, v.name, v.unit_id, v.role::"Role", v.phone, now()
-      FROM unnest(${batch.map(() => newId())}::uuid[], ${batch.map((o) => o.code)}::text[],
+      FROM unnest(${ids}::uuid[], ${batch.map((o) => o.code)}::text[],
                   ${batch.map((o) => o.name)}::text[], ${batch.map((o) => o.unitId)}::uuid[],
                   ${batch.map((o) => o.role)}::text[], ${batch.map((o) => o.phone)}::text[])
         AS v(id, code, name, unit_id, role, phone)`;
@@ -356,6 +374,7 @@ async function applyPlan(tx: Tx, plan: ImportPlan, newId: () => string): Promise
         AS v(id, name, unit_id, role, phone)
       WHERE o.id = v.id`;
   }
+  return createdOfficialIds;
 }
 
 // ---------------------------------------------------------------------------------------------------

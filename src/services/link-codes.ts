@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
+import type { Db, Tx } from '../db/client.ts';
 import type { Role } from '../generated/prisma/enums.ts';
 import { LINK_CODE_TTL_HOURS, linkCodeFromBytes } from '../domain/link-code.ts';
+import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
 import { DomainError, notFound } from './errors.ts';
 import { hashLinkCode } from './officials.ts';
 import type { Clock, Random } from './ports.ts';
+import { requireAdmin, unitInScope } from './scope.ts';
 
 /** Officials per sheet: a larger subtree is handed out unit by unit. */
 export const SUBTREE_LINK_CODES_MAX = 5_000;
@@ -22,15 +24,28 @@ export interface SubtreeLinkCode {
 /**
  * Issues one fresh link code (as issueLinkCode does: single use, valid 72 h, only the hash stored) to
  * every official of a unit's subtree, in one statement; ordered by unit (tree order) and name.
- * Codes issued earlier stay valid until they expire.
+ * Codes issued earlier stay valid until they expire. The caller's subtree holds the unit (else it is
+ * unknown to them); each code issued is an audit row (without the code).
  */
 export async function issueSubtreeLinkCodes(
   db: Db,
   unitCode: string,
   options: { roles?: Role[] | undefined; unlinkedOnly?: boolean | undefined },
   deps: { clock: Clock; random: Random },
+  caller: Caller = SYSTEM_CALLER,
 ): Promise<{ unit: { code: string; name: string }; codes: SubtreeLinkCode[] }> {
-  const unit = await db.unit.findUnique({ where: { code: unitCode } });
+  requireAdmin(caller.principal);
+  return db.$transaction((tx) => issue(tx, unitCode, options, deps, caller), { timeout: 60_000 });
+}
+
+async function issue(
+  db: Tx,
+  unitCode: string,
+  options: { roles?: Role[] | undefined; unlinkedOnly?: boolean | undefined },
+  deps: { clock: Clock; random: Random },
+  caller: Caller,
+): Promise<{ unit: { code: string; name: string }; codes: SubtreeLinkCode[] }> {
+  const unit = await unitInScope(db, caller.principal, unitCode);
   if (!unit) throw notFound('unit', unitCode);
   const officials = await db.official.findMany({
     where: {
@@ -43,6 +58,7 @@ export async function issueSubtreeLinkCodes(
       code: true,
       name: true,
       role: true,
+      unitId: true,
       unit: { select: { code: true, name: true, path: true } },
     },
   });
@@ -68,6 +84,17 @@ export async function issueSubtreeLinkCodes(
     INSERT INTO "LinkCode" (id, "officialId", "codeHash", "expiresAt")
     SELECT * FROM unnest(${officials.map(() => randomUUID())}::uuid[], ${officials.map((o) => o.id)}::uuid[],
                          ${codes.map(hashLinkCode)}::text[], ${officials.map(() => utcWallTime)}::timestamp(3)[])`;
+  await recordAudit(
+    db,
+    ...officials.map((official) => ({
+      actor: caller.actor,
+      action: 'official.link_code',
+      target: { kind: 'official', id: official.id, code: official.code },
+      unitId: official.unitId,
+      changes: { expiresAt: expiresAt.toISOString(), sheet: unit.code },
+      at: deps.clock.now(),
+    })),
+  );
   return {
     unit: { code: unit.code, name: unit.name },
     codes: officials.map((official, index) => ({

@@ -1,7 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Queryable, Tx } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
+import type { Role } from '../domain/scope.ts';
 import { normalisePercent, type Status } from '../domain/status.ts';
+import { officialAuditSql, recordAudit } from './audit.ts';
 import {
   advanceCurrentStatus,
   lockUnitProgressSql,
@@ -109,7 +111,7 @@ async function record(tx: Tx, input: StatusInput): Promise<RecordResult> {
   const percent = normalisePercent(input.status, input.percent);
   const [row] = await tx.$queryRaw<{ title: string; docNumber: string; reportId: string | null }[]>`
     WITH task AS (
-      SELECT t.id, t.title, t."campaignId", c."docNumber"
+      SELECT t.id, t.key, t.title, t."campaignId", c."docNumber"
       FROM "Task" t
       JOIN "Campaign" c ON c.id = t."campaignId"
       JOIN "CampaignUnit" cu ON cu."campaignId" = c.id AND cu."unitId" = ${input.unitId}::uuid
@@ -126,6 +128,20 @@ async function record(tx: Tx, input: StatusInput): Promise<RecordResult> {
          ORDER BY r."openedAt" DESC LIMIT 1)
       FROM task
       RETURNING id
+    ), audit AS (${officialAuditSql({
+      officialId: input.officialId,
+      action: 'report.create',
+      at: input.now,
+      targetKind: 'task',
+      targetId: Prisma.sql`task.id::text`,
+      targetCode: Prisma.sql`task.key`,
+      unitId: Prisma.sql`${input.unitId}::uuid`,
+      campaignId: Prisma.sql`task."campaignId"`,
+      changes: Prisma.sql`jsonb_build_object('reportId', report.id, 'docNumber', task."docNumber",
+        'unitCode', (SELECT code FROM "Unit" WHERE id = ${input.unitId}::uuid), 'status', ${input.status}::text,
+        'percent', ${percent}::int, 'channel', ${input.channel}::text)`,
+      from: Prisma.sql`task, report`,
+    })}
     ), locked AS (${lockUnitProgressSql(input.taskId, input.unitId, Prisma.sql`EXISTS (SELECT 1 FROM task)`)})
     SELECT task.title, task."docNumber", report.id AS "reportId" FROM task LEFT JOIN report ON true`;
   if (!row?.reportId) return { kind: 'not_allowed' };
@@ -148,26 +164,52 @@ async function record(tx: Tx, input: StatusInput): Promise<RecordResult> {
 
 export type UndoResult = { kind: 'undone'; taskTitle: string } | { kind: 'already_undone' | 'not_allowed' };
 
-/** Withdraws a report made by the same unit; the row stays, marked undone, for the audit trail. */
-export function undoReport(
-  db: Queryable,
-  input: { reportId: string; unitId: string; now: Date },
-): Promise<UndoResult> {
+/** The official asking to undo a report. */
+export interface Undoer {
+  id: string;
+  unitId: string;
+  role: Role;
+}
+
+export interface UndoInput {
+  reportId: string;
+  by: Undoer;
+  now: Date;
+}
+
+/**
+ * Withdraws a report: only the official who made it, or a focal or leader official of the same unit, may.
+ * The row stays, marked undone and by whom, and the undo is an audit row.
+ */
+export function undoReport(db: Queryable, input: UndoInput): Promise<UndoResult> {
   return inTransaction(db, (tx) => undo(tx, input));
 }
 
-async function undo(tx: Tx, input: { reportId: string; unitId: string; now: Date }): Promise<UndoResult> {
+async function undo(tx: Tx, input: UndoInput): Promise<UndoResult> {
+  const { by } = input;
   const report = await tx.statusReport.findFirst({
-    where: { id: input.reportId, unitId: input.unitId },
-    include: { task: { select: { title: true } } },
+    where: { id: input.reportId, unitId: by.unitId },
+    include: { task: { select: { title: true, key: true, campaignId: true } } },
   });
   if (!report) return { kind: 'not_allowed' };
+  if (report.officialId !== by.id && by.role !== 'focal' && by.role !== 'leader')
+    return { kind: 'not_allowed' };
   const changed = await tx.statusReport.updateMany({
     where: { id: report.id, undoneAt: null },
-    data: { undoneAt: input.now },
+    data: { undoneAt: input.now, undoneById: by.id },
   });
-  if (changed.count > 0) await retreatCurrentStatus(tx, report);
-  return changed.count === 0 ? { kind: 'already_undone' } : { kind: 'undone', taskTitle: report.task.title };
+  if (changed.count === 0) return { kind: 'already_undone' };
+  await retreatCurrentStatus(tx, report);
+  await recordAudit(tx, {
+    actor: { kind: 'official', officialId: by.id },
+    action: 'report.undo',
+    target: { kind: 'task', id: report.taskId, code: report.task.key },
+    unitId: report.unitId,
+    campaignId: report.task.campaignId,
+    changes: { reportId: report.id, status: report.status, percent: report.percent },
+    at: input.now,
+  });
+  return { kind: 'undone', taskTitle: report.task.title };
 }
 
 export type CampaignActResult =
@@ -205,6 +247,17 @@ async function campaignAct(
     act === 'acknowledge'
       ? await tx.acknowledgement.createMany({ data, skipDuplicates: true })
       : await tx.registration.createMany({ data, skipDuplicates: true });
-  if (count > 0) await markUnitProgress(tx, act, input.campaignId, input.unitId);
+  if (count > 0) {
+    await markUnitProgress(tx, act, input.campaignId, input.unitId);
+    await recordAudit(tx, {
+      actor: { kind: 'official', officialId: input.officialId },
+      action: act === 'acknowledge' ? 'campaign.acknowledge' : 'campaign.register',
+      target: { kind: 'campaign', id: input.campaignId, code: campaign.docNumber },
+      unitId: input.unitId,
+      campaignId: input.campaignId,
+      changes: { channel: input.channel },
+      at: input.now,
+    });
+  }
   return { kind: count > 0 ? 'recorded' : 'already', ...campaign };
 }

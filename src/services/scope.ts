@@ -1,7 +1,15 @@
 import type { Queryable } from '../db/client.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { campaignView, type CampaignView, type Principal, type Role } from '../domain/scope.ts';
-import { isUuid } from './errors.ts';
+import {
+  campaignView,
+  canManageCampaign,
+  covers,
+  viewIncludes,
+  type CampaignView,
+  type Principal,
+  type Role,
+} from '../domain/scope.ts';
+import { forbidden, isUuid, notFound } from './errors.ts';
 
 /** The whole organisation, as the break-glass ADMIN_API_TOKEN acts. */
 export const WHOLE_ORGANISATION: Principal = { role: 'admin', root: null };
@@ -16,7 +24,7 @@ export function officialPrincipal(official: {
 }
 
 export interface CampaignInView {
-  campaign: { id: string; docNumber: string; title: string; issuerUnitId: string };
+  campaign: { id: string; docNumber: string; title: string; issuerUnitId: string; issuerPath: string };
   view: CampaignView;
 }
 
@@ -51,8 +59,8 @@ export async function campaignInView(
   if (!row) return { kind: 'missing' };
   const view = campaignView(principal, row, row.inSubtree);
   if (!view) return { kind: 'out_of_scope' };
-  const { id, docNumber, title, issuerUnitId } = row;
-  return { campaign: { id, docNumber, title, issuerUnitId }, view };
+  const { id, docNumber, title, issuerUnitId, issuerPath } = row;
+  return { campaign: { id, docNumber, title, issuerUnitId, issuerPath }, view };
 }
 
 /**
@@ -68,4 +76,101 @@ export function campaignsInReach(principal: Principal): Prisma.CampaignWhereInpu
       { units: { some: { unit: { path: { startsWith: root.path } } } } },
     ],
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The checks the admin API's services make (and the console's, through the same services). Outside the
+// caller's subtree a thing is answered exactly as one that does not exist; a leader asking for a change
+// is refused (403) before anything is looked up, so the refusal says nothing about what exists.
+
+/** Changes are for admins; a leader reads only. */
+export function requireAdmin(principal: Principal): void {
+  if (principal.role !== 'admin') throw forbidden('only an admin may change this; a leader may only read');
+}
+
+/** Reading summaries, audit and the organisation is for leaders and admins. */
+export function requireSupervisor(principal: Principal): void {
+  if (principal.role !== 'admin' && principal.role !== 'leader')
+    throw forbidden('only leaders and admins may read this');
+}
+
+/** What acts on every unit at once (running a scheduled job by hand) is for the whole organisation's admins. */
+export function requireWholeOrganisation(principal: Principal): void {
+  requireAdmin(principal);
+  if (principal.root !== null) throw forbidden('only an admin of the whole organisation may do this');
+}
+
+export interface ScopedUnit {
+  id: string;
+  code: string;
+  name: string;
+  path: string;
+}
+
+/** A unit by code when it lies in the principal's subtree; null when it does not exist or lies outside. */
+export async function unitInScope(
+  db: Queryable,
+  principal: Principal,
+  code: string,
+): Promise<ScopedUnit | null> {
+  const unit = await db.unit.findUnique({
+    where: { code },
+    select: { id: true, code: true, name: true, path: true },
+  });
+  return unit && covers(principal, unit.path) ? unit : null;
+}
+
+/** A campaign the caller may launch, change or close: 404 when they cannot see it, 403 when they only see it. */
+export async function campaignToManage(
+  db: Queryable,
+  principal: Principal,
+  campaignId: string,
+): Promise<CampaignInView['campaign']> {
+  requireAdmin(principal);
+  const found = await campaignInView(db, principal, campaignId);
+  if (!('view' in found)) throw notFound('campaign', campaignId);
+  if (!canManageCampaign(principal, found.campaign))
+    throw forbidden('this campaign is managed by the admins of the unit that issued it');
+  return found.campaign;
+}
+
+/** A campaign the caller may read (summary, reports, export, exemplars), with how much of it: else 404. */
+export async function campaignToRead(
+  db: Queryable,
+  principal: Principal,
+  campaignId: string,
+): Promise<CampaignInView> {
+  const found = await campaignInView(db, principal, campaignId);
+  if (!('view' in found)) throw notFound('campaign', campaignId);
+  return found;
+}
+
+/**
+ * The unit whose subtree a summary (or export) covers, as the caller may see it: the asked unit when it lies
+ * within their view of the campaign (else 404, as an unknown unit); by default every participant for a whole
+ * view, or the caller's own subtree.
+ */
+export async function summaryUnit(
+  db: Queryable,
+  principal: Principal,
+  found: CampaignInView,
+  unitCode: string | undefined,
+): Promise<string | undefined> {
+  const { view } = found;
+  if (unitCode === undefined) {
+    if (view.kind === 'whole') return undefined;
+    const root = await db.unit.findUnique({ where: { id: view.unitId }, select: { code: true } });
+    if (!root) throw notFound('unit', view.unitId);
+    return root.code;
+  }
+  // Beyond their own subtree, a whole view reaches the units the campaign involves (a participant or one
+  // of its ancestors), not every unit of the organisation.
+  const [unit] = await db.$queryRaw<{ path: string; involved: boolean }[]>`
+    SELECT u.path, EXISTS (
+      SELECT 1 FROM "CampaignUnit" cu JOIN "Unit" p ON p.id = cu."unitId"
+      WHERE cu."campaignId" = ${found.campaign.id}::uuid AND p.path LIKE u.path || '%') AS involved
+    FROM "Unit" u WHERE u.code = ${unitCode}`;
+  if (!unit || !viewIncludes(view, unit.path) || !(covers(principal, unit.path) || unit.involved))
+    throw notFound('unit', unitCode);
+  return unitCode;
 }

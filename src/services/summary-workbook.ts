@@ -27,9 +27,16 @@ export interface WorkbookInput {
   timeZone: string;
 }
 
-type Row = (string | number | null)[];
+export type Row = (string | number | null)[];
 
-function addTable(workbook: ExcelJS.Workbook, name: string, headers: string[], rows: Row[], empty: string) {
+/** A sheet with a bold, frozen, filterable header row and columns as wide as their text (up to 60). */
+export function addTable(
+  workbook: ExcelJS.Workbook,
+  name: string,
+  headers: string[],
+  rows: Row[],
+  empty: string,
+) {
   const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.addRow(headers).font = { bold: true };
   if (rows.length === 0) sheet.addRow([empty]);

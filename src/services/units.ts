@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/client.ts';
+import { covers } from '../domain/scope.ts';
 import { isWithin, unitPath } from '../domain/unit-tree.ts';
+import { fieldChanges, recordAudit, SYSTEM_CALLER, type AuditEntry, type Caller } from './audit.ts';
 import { DomainError, notFound } from './errors.ts';
+import { requireAdmin } from './scope.ts';
 
 export interface UnitInput {
   name: string;
@@ -18,13 +21,30 @@ export interface UnitView {
   blockCodes: string[];
 }
 
-/** Creates or updates a unit by its code; moving it carries its whole subtree along. */
-export async function upsertUnit(db: Db, code: string, input: UnitInput): Promise<UnitView> {
+/**
+ * Creates or updates a unit by its code; moving it carries its whole subtree along. The caller must be an
+ * admin, the unit (when it exists) and its parent must lie in their subtree (else they are unknown to them),
+ * and the unit must stay there; its own current parent is fine (renaming the root of one's subtree). Each
+ * rename, move and other change is an audit row in the same transaction.
+ */
+export async function upsertUnit(
+  db: Db,
+  code: string,
+  input: UnitInput,
+  caller: Caller = SYSTEM_CALLER,
+): Promise<UnitView> {
+  const { principal } = caller;
+  requireAdmin(principal);
   return db.$transaction(async (tx) => {
     // Serialise tree changes: a move and a concurrent move under it could otherwise form a cycle.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('unit-tree'))`;
-    const existing = await tx.unit.findUnique({ where: { code } });
-    const parent = input.parentCode ? await tx.unit.findUnique({ where: { code: input.parentCode } }) : null;
+    const existing = await tx.unit.findUnique({
+      where: { code },
+      include: { parent: { select: { code: true } } },
+    });
+    if (existing && !covers(principal, existing.path)) throw notFound('unit', code);
+    const found = input.parentCode ? await tx.unit.findUnique({ where: { code: input.parentCode } }) : null;
+    const parent = found && (covers(principal, found.path) || found.id === existing?.parentId) ? found : null;
     if (input.parentCode && !parent) {
       throw new DomainError('unknown_parent', `parent unit ${input.parentCode} does not exist`, {
         parentCode: input.parentCode,
@@ -37,6 +57,11 @@ export async function upsertUnit(db: Db, code: string, input: UnitInput): Promis
     }
     const id = existing?.id ?? randomUUID();
     const path = unitPath(parent?.path ?? null, id);
+    if (!covers(principal, path)) {
+      throw new DomainError('parent_required', 'give parentCode: a unit of your own subtree', {
+        parentCode: input.parentCode ?? null,
+      });
+    }
     const data = {
       name: input.name,
       kind: input.kind ?? null,
@@ -54,14 +79,52 @@ export async function upsertUnit(db: Db, code: string, input: UnitInput): Promis
           WHERE path LIKE ${existing.path + '%'} AND id <> ${id}::uuid`;
       }
     }
-    return {
+    const view = {
       code,
       name: data.name,
       parentCode: parent?.code ?? null,
       kind: data.kind,
       blockCodes: data.blockCodes,
     };
+    await recordAudit(tx, ...unitAudit(existing ? unitViewOf(existing) : null, view, id, caller));
+    return view;
   });
+}
+
+const unitViewOf = (unit: {
+  code: string;
+  name: string;
+  kind: string | null;
+  blockCodes: string[];
+  parent: { code: string } | null;
+}): UnitView => ({
+  code: unit.code,
+  name: unit.name,
+  parentCode: unit.parent?.code ?? null,
+  kind: unit.kind,
+  blockCodes: unit.blockCodes,
+});
+
+/** A new unit is one row; a changed one a row per kind of change (renamed, moved, other fields). */
+function unitAudit(before: UnitView | null, after: UnitView, unitId: string, caller: Caller): AuditEntry[] {
+  const entry = (action: string, changes: Record<string, unknown>): AuditEntry => ({
+    actor: caller.actor,
+    action,
+    target: { kind: 'unit', id: unitId, code: after.code },
+    unitId,
+    changes,
+  });
+  if (!before) {
+    const { code: _code, ...fields } = after;
+    return [entry('unit.create', fields)];
+  }
+  const entries: AuditEntry[] = [];
+  if (before.name !== after.name) entries.push(entry('unit.rename', { name: [before.name, after.name] }));
+  if (before.parentCode !== after.parentCode)
+    entries.push(entry('unit.move', { parentCode: [before.parentCode, after.parentCode] }));
+  const other = fieldChanges(before, after, ['kind', 'blockCodes']);
+  if (other) entries.push(entry('unit.update', other));
+  return entries;
 }
 
 export async function getUnit(db: Queryable, code: string): Promise<UnitView> {

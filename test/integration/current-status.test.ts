@@ -51,7 +51,11 @@ async function report(
 }
 
 const undo = (unit: string, reportId: string, now: Date) =>
-  undoReport(db, { reportId, unitId: must(unitIds, unit), now });
+  undoReport(db, {
+    reportId,
+    by: { id: must(officialIds, unit), unitId: must(unitIds, unit), role: 'focal' },
+    now,
+  });
 
 function current(unit: string) {
   return db.currentStatus.findUnique({

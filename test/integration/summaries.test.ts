@@ -39,6 +39,12 @@ const UNITS: [code: string, name: string, parent?: string][] = [
 ];
 const nameOf = (code: string): string => UNITS.find(([c]) => c === code)?.[1] ?? '';
 const ref = (code: string) => ({ code, name: nameOf(code) });
+/** A unit's focal official (code `<unit>-F`), who made its reports and may undo them. */
+const focalOf = (unit: string) => ({
+  id: id(officialIds, `${unit}-F`),
+  unitId: id(unitIds, unit),
+  role: 'focal' as const,
+});
 const id = (map: Map<string, string>, key: string): string => {
   const value = map.get(key);
   if (!value) throw new Error(`no id for ${key}`);
@@ -126,12 +132,12 @@ beforeAll(async () => {
   await report('PT-1-F', 'PT-1', 'QT', 'in_progress', day(2), { percent: 20 });
   const undone = await report('PT-1-F', 'PT-1', 'QT', 'done', day(6));
   const undo = await db.$transaction((tx) =>
-    undoReport(tx, { reportId: undone, unitId: id(unitIds, 'PT-1'), now: day(6, 3) }),
+    undoReport(tx, { reportId: undone, by: focalOf('PT-1'), now: day(6, 3) }),
   );
   expect(undo.kind).toBe('undone');
   // PT-2: its only report is undone, so it has reported nothing.
   const only = await report('PT-2-F', 'PT-2', 'QT', 'not_started', day(3));
-  await db.$transaction((tx) => undoReport(tx, { reportId: only, unitId: id(unitIds, 'PT-2'), now: day(4) }));
+  await db.$transaction((tx) => undoReport(tx, { reportId: only, by: focalOf('PT-2'), now: day(4) }));
   // PT-3: nothing. TD (the district itself): TK done early.
   await report('TD-F', 'TD', 'TK', 'done', day(7));
 

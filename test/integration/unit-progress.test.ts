@@ -28,6 +28,12 @@ let campaignId: string;
 const unitIds = new Map<string, string>();
 const officialIds = new Map<string, string>();
 const taskIds = new Map<string, string>();
+/** The unit's focal official, who made its reports (and may undo them). */
+const focalOf = (unit: string) => ({
+  id: must(officialIds, unit),
+  unitId: must(unitIds, unit),
+  role: 'focal' as const,
+});
 
 function must(map: Map<string, string>, key: string): string {
   const value = map.get(key);
@@ -162,7 +168,7 @@ describe('UnitProgress', () => {
     const done = await report(db, 'X1', 'C', 'done', day(3));
     await report(db, 'X1', 'A', 'blocked', day(3, 3));
     expect((await progress('X1')).stored).toBe('BID');
-    await undoReport(db, { reportId: done, unitId: must(unitIds, 'X1'), now: day(4) });
+    await undoReport(db, { reportId: done, by: focalOf('X1'), now: day(4) });
     expect((await progress('X1')).stored).toBe('BI-');
     await expectInStep('X1');
     expect(await shown('X1')).toEqual({ A: 'blocked', B: 'in_progress', C: 'none' });
@@ -232,7 +238,7 @@ describe('UnitProgress', () => {
       await Promise.all([
         report(db, 'X3', tasks[(round + 1) % 3] ?? 'B', statuses[round % 4] ?? 'done', day(7, round)),
         report(db, 'X3', tasks[(round + 2) % 3] ?? 'C', statuses[(round + 1) % 4] ?? 'done', day(7, round)),
-        undoReport(db, { reportId: undone, unitId: must(unitIds, 'X3'), now: day(8, round) }),
+        undoReport(db, { reportId: undone, by: focalOf('X3'), now: day(8, round) }),
       ]);
       await expectInStep('X3');
     }
