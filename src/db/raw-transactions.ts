@@ -2,6 +2,13 @@ import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Tx } from './client.ts';
 
+/**
+ * Raw SQL only: what a function on the inbound hot path may ask of the database. Prisma's client and its
+ * transactions satisfy it, so such a function runs on either engine, and the compiler keeps model queries
+ * (which the raw engine cannot answer) out of it.
+ */
+export type RawQueries = Pick<Tx, '$queryRaw' | '$executeRaw' | '$executeRawUnsafe'>;
+
 /** Work that needed more than raw SQL (a Prisma model query): the caller runs it again through Prisma. */
 export class NeedsPrisma extends Error {
   constructor(readonly what: string) {
