@@ -237,6 +237,23 @@ async function stages(database: ScratchDatabase, name: string): Promise<string> 
   return `${name}: ${rows.map(describe).join(', ')}`;
 }
 
+/**
+ * Dialogue turns of a raw-SQL route that needed Prisma after all and ran again through it, per route, against
+ * all updates handled (the web role's /metrics): a status reply should never fall back.
+ */
+async function engineFallbacks(port: number): Promise<string> {
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sum = (pattern: RegExp) =>
+    [...metrics.matchAll(pattern)].map((match) => [match[1], Number(match[2])] as const);
+  const fallbacks = sum(/^thidua_dialogue_engine_fallbacks_total\{route="([^"]*)"\} (\d+)$/gm);
+  const updates = sum(/^thidua_updates_received_total\{(.*)\} (\d+)$/gm).reduce(
+    (total, [, n]) => total + n,
+    0,
+  );
+  const shown = fallbacks.map(([route, n]) => `${route} ${n}`).join(', ');
+  return `fallbacks from the raw engine to Prisma, per route: ${shown || 'none'} (of ${updates} updates handled)`;
+}
+
 function table(runs: Run[]): string[] {
   const lines = [
     '| rate (/s) | ' + runs.map((run) => `${run.name}: p50 / p95 / p99 (ms), answered`).join(' | ') + ' |',
@@ -292,7 +309,7 @@ export async function main(): Promise<void> {
     // Answers are sent by the web role itself (src/delivery/direct-replies.ts), outside the bot's 30/s
     // bulk budget, so the default settings are what is measured.
     const service = await ladder('service', webhook, stub, pids());
-    lines.push(await stages(database, 'service'));
+    lines.push(await stages(database, 'service'), await engineFallbacks(port));
     for (const role of processes.splice(0)) await role.stop();
 
     const barePort = await freePort();

@@ -216,6 +216,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       const dialogue = new Dialogue({
         directReplies,
         raw,
+        engineFallbacks: metrics.dialogueEngineFallbacks,
         db,
         render,
         throttle: new RedisThrottle(redis, config.queuePrefix),

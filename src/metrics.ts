@@ -14,6 +14,7 @@ export interface Metrics {
   outboxOldestPendingSeconds: Gauge<'channel'>;
   remindersSent: Gauge<'kind'>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
+  dialogueEngineFallbacks: Counter<'route'>;
 }
 
 export function createMetrics(): Metrics {
@@ -92,6 +93,12 @@ export function createMetrics(): Metrics {
       help: 'HTTP request latency',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    dialogueEngineFallbacks: new Counter({
+      name: 'thidua_dialogue_engine_fallbacks_total',
+      help: 'Dialogue turns of a raw-SQL route that needed Prisma after all and ran again through it, by route',
+      labelNames: ['route'],
       registers: [registry],
     }),
   };

@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon';
-import { compactUuid } from '../domain/compact-id.ts';
 import type { Attachment, Choice, OutboundMessage } from '../domain/message.ts';
-import { STATUSES, statusCode, type Status } from '../domain/status.ts';
+import { STATUSES, type Status } from '../domain/status.ts';
 import { formatDate, isOverdue } from '../domain/time.ts';
 import type { Translate } from '../i18n.ts';
 import type { DeliveryProblems } from '../services/delivery-health.ts';
@@ -21,6 +20,7 @@ import type { UnitTask } from '../services/reports.ts';
 import type { ChartText } from '../services/summary-chart.ts';
 import type { CampaignSummary } from '../services/summaries.ts';
 import { plainLines } from '../services/summary-workbook.ts';
+import { buttonChoice, encodeButton, fitsInButton } from './buttons.ts';
 
 /** Lines of per-child figures under a summary; beyond them the rest is only counted. */
 const CHILD_LINES = 15;
@@ -51,8 +51,8 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
       text: lines.join('\n'),
       choices: [
         [
-          { label: t('buttons.ack'), data: `ack:${news.campaignId}` },
-          { label: t('buttons.register'), data: `reg:${news.campaignId}` },
+          buttonChoice(t('buttons.ack'), { kind: 'acknowledge', campaignId: news.campaignId }),
+          buttonChoice(t('buttons.register'), { kind: 'register', campaignId: news.campaignId }),
         ],
       ],
     };
@@ -74,10 +74,8 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
   }
 
   statusChoices(locale: string, taskId: string): Choice[][] {
-    const button = (status: Status): Choice => ({
-      label: this.t(locale, `buttons.${status}`),
-      data: `st:${taskId}:${statusCode(status)}`,
-    });
+    const button = (status: Status): Choice =>
+      buttonChoice(this.t(locale, `buttons.${status}`), { kind: 'status', taskId, status });
     const [done, inProgress, blocked, notStarted] = STATUSES;
     return [
       [button(done), button(inProgress)],
@@ -125,7 +123,7 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
       lines.push(this.t(locale, 'report.percentHint'));
     return {
       text: lines.join('\n'),
-      choices: [[{ label: this.t(locale, 'buttons.undo'), data: `undo:${input.reportId}` }]],
+      choices: [[buttonChoice(this.t(locale, 'buttons.undo'), { kind: 'undo', reportId: input.reportId })]],
     };
   }
 
@@ -270,11 +268,12 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     input: { campaign: string; unit: string; attachment: Attachment },
   ): OutboundMessage {
     const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
-    // A block summary's buttons keep the block; the campaign id is compacted so that it still fits 64 bytes.
-    const data = (action: 'd' | 'l' | 'x', unit: string) =>
-      summary.block
-        ? `b${action}:${compactUuid(input.campaign) ?? input.campaign}:${unit}:${summary.block}`
-        : `s${action}:${input.campaign}:${unit}`;
+    // A block summary's buttons keep the block (the codec then compacts the campaign id to fit 64 bytes).
+    const scope = (unit: string) => ({
+      campaignId: input.campaign,
+      ...(unit !== '-' ? { unitCode: unit } : {}),
+      ...(summary.block ? { block: summary.block } : {}),
+    });
     const drill = summary.children
       .filter((child) => child.code !== summary.scope?.code)
       .slice(0, 8)
@@ -282,15 +281,15 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
         label: t('buttons.drill', {
           name: child.name.length > 30 ? `${child.name.slice(0, 29)}…` : child.name,
         }),
-        data: data('d', child.code),
+        data: encodeButton({ kind: 'drill', ...scope(child.code), unitCode: child.code }),
       }));
     const rows: Choice[][] = [];
     for (let i = 0; i < drill.length; i += 2) rows.push(drill.slice(i, i + 2));
     rows.push([
-      { label: t('buttons.lateOnly'), data: data('l', input.unit) },
-      { label: t('buttons.excel'), data: data('x', input.unit) },
+      buttonChoice(t('buttons.lateOnly'), { kind: 'lateUnits', ...scope(input.unit) }),
+      buttonChoice(t('buttons.excel'), { kind: 'workbook', ...scope(input.unit) }),
     ]);
-    const fits = (choice: Choice) => Buffer.byteLength(choice.data) <= 64;
+    const fits = (choice: Choice) => fitsInButton(choice.data);
     return {
       text: t('summary.chartCaption', { docNumber: summary.campaign.docNumber }),
       choices: rows.map((row) => row.filter(fits)).filter((row) => row.length > 0),

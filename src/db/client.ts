@@ -7,9 +7,21 @@ export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 /** Anything that can run queries: the client or a transaction. */
 export type Queryable = Db | Tx;
 
+/**
+ * Every statement on either pool (Prisma's, and the dialogue's raw one in raw-transactions.ts) is cancelled
+ * after this long: a runaway query must not hold a connection and its locks. An interactive transaction of
+ * a dialogue turn may last as long (its `timeout`); a statement never needs to.
+ */
+export const STATEMENT_TIMEOUT_MS = 15_000;
+
+/**
+ * Session settings of both pools. JIT off: PostgreSQL compiles any query its planner costs high, and the
+ * summary's per-(unit, task) index probes cost high on paper while running in milliseconds; compiling them
+ * took longer (350 ms on 10,000 units) than running them. Nothing here is an analytical scan that would gain
+ * from it.
+ */
+export const SESSION_OPTIONS = `-c jit=off -c statement_timeout=${STATEMENT_TIMEOUT_MS}`;
+
 export function createDb(connectionString: string): Db {
-  // JIT off: PostgreSQL compiles any query its planner costs high, and the summary's per-(unit, task)
-  // index probes cost high on paper while running in milliseconds; compiling them took longer (350 ms
-  // on 10,000 units) than running them. Nothing here is an analytical scan that would gain from it.
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10, options: '-c jit=off' }) });
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10, options: SESSION_OPTIONS }) });
 }

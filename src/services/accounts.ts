@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/client.ts';
+import type { RawQueries } from '../db/raw-transactions.ts';
 import { Prisma, type Official, type Unit } from '../generated/prisma/client.ts';
 import { unitTasksFromRows, unitTasksSql, type UnitTask, type UnitTaskRow } from './reports.ts';
 
@@ -42,6 +42,13 @@ interface ChatAccountRow {
   unitUpdatedAt: Date;
 }
 
+/** An official (`o`) and their unit (`u`) as ChatAccountRow's columns. */
+const OFFICIAL_COLUMNS = Prisma.sql`o.id, o.code, o.name, o."unitId", o.role::text AS role, o.phone,
+  o.locale, o."preferredChannel", o."digestWeekday", o."digestTime", o."createdAt", o."updatedAt",
+  u.code AS "unitCode", u.name AS "unitName", u.kind AS "unitKind", u."parentId" AS "unitParentId",
+  u.path AS "unitPath", u."blockCodes" AS "unitBlockCodes", u."createdAt" AS "unitCreatedAt",
+  u."updatedAt" AS "unitUpdatedAt"`;
+
 /** What a dialogue turn starts from, read in the statement that records the update. */
 export interface OpenedTurn {
   /** False when the update was recorded before (a redelivery): nothing else is read then. */
@@ -60,7 +67,7 @@ export interface OpenedTurn {
  * (bench/RESULTS.md, inbound).
  */
 export async function openTurn(
-  db: Queryable,
+  db: RawQueries,
   update: { channel: string; updateId: string; kind: string; chatId: string; now: Date },
   { withTasks = false }: { withTasks?: boolean } = {},
 ): Promise<OpenedTurn> {
@@ -77,12 +84,8 @@ export async function openTurn(
       VALUES (${update.channel}, ${update.updateId}, ${update.kind})
       ON CONFLICT DO NOTHING RETURNING 1
     )
-    SELECT EXISTS (SELECT 1 FROM recorded) AS fresh,
-      a.id AS "accountId", a.active, o.id, o.code, o.name, o."unitId", o.role::text AS role, o.phone,
-      o.locale, o."preferredChannel", o."digestWeekday", o."digestTime", o."createdAt", o."updatedAt",
-      u.code AS "unitCode", u.name AS "unitName", u.kind AS "unitKind", u."parentId" AS "unitParentId",
-      u.path AS "unitPath", u."blockCodes" AS "unitBlockCodes", u."createdAt" AS "unitCreatedAt",
-      u."updatedAt" AS "unitUpdatedAt", d.id AS "draftId", d.payload AS "draftPayload",
+    SELECT EXISTS (SELECT 1 FROM recorded) AS fresh, a.id AS "accountId", a.active, ${OFFICIAL_COLUMNS},
+      d.id AS "draftId", d.payload AS "draftPayload",
       CASE WHEN ${withTasks} AND o.id IS NOT NULL
         THEN (SELECT COALESCE(json_agg(k), '[]') FROM (${unitTasksSql(Prisma.sql`o."unitId"`)}) k) END AS tasks
     FROM (SELECT 1) one
@@ -104,34 +107,63 @@ export async function openTurn(
   };
 }
 
+/** A person writing to us again has unblocked the bot: their chat account is reachable again. */
+export async function reactivateAccount(db: RawQueries, accountId: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE "ChannelAccount" SET active = true, "inactiveReason" = NULL, "deactivatedAt" = NULL
+    WHERE id = ${accountId}::uuid`;
+}
+
+/** An official with their unit (a chat just linked to them), or null. */
+export async function officialWithUnit(
+  db: RawQueries,
+  officialId: string,
+): Promise<(Official & { unit: Unit }) | null> {
+  const [row] = await db.$queryRaw<Omit<ChatAccountRow, 'accountId' | 'active'>[]>`
+    SELECT ${OFFICIAL_COLUMNS}
+    FROM "Official" o JOIN "Unit" u ON u.id = o."unitId"
+    WHERE o.id = ${officialId}::uuid`;
+  return row ? officialOf(row) : null;
+}
+
+/** The language an official is written to in ("vi", "en"). */
+export async function setOfficialLocale(
+  db: RawQueries,
+  input: { officialId: string; locale: string; now: Date },
+): Promise<void> {
+  await db.$executeRaw`
+    UPDATE "Official" SET locale = ${input.locale}, "updatedAt" = ${input.now}
+    WHERE id = ${input.officialId}::uuid`;
+}
+
 function chatAccountOf(row: ChatAccountRow): ChatAccount {
+  return { id: row.accountId, active: row.active, official: officialOf(row) };
+}
+
+function officialOf(row: Omit<ChatAccountRow, 'accountId' | 'active'>): Official & { unit: Unit } {
   return {
-    id: row.accountId,
-    active: row.active,
-    official: {
-      id: row.id,
-      code: row.code,
-      name: row.name,
-      unitId: row.unitId,
-      role: row.role,
-      phone: row.phone,
-      locale: row.locale,
-      preferredChannel: row.preferredChannel,
-      digestWeekday: row.digestWeekday,
-      digestTime: row.digestTime,
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-      unit: {
-        id: row.unitId,
-        code: row.unitCode,
-        name: row.unitName,
-        kind: row.unitKind,
-        parentId: row.unitParentId,
-        path: row.unitPath,
-        blockCodes: row.unitBlockCodes,
-        createdAt: row.unitCreatedAt,
-        updatedAt: row.unitUpdatedAt,
-      },
+    id: row.id,
+    code: row.code,
+    name: row.name,
+    unitId: row.unitId,
+    role: row.role,
+    phone: row.phone,
+    locale: row.locale,
+    preferredChannel: row.preferredChannel,
+    digestWeekday: row.digestWeekday,
+    digestTime: row.digestTime,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    unit: {
+      id: row.unitId,
+      code: row.unitCode,
+      name: row.unitName,
+      kind: row.unitKind,
+      parentId: row.unitParentId,
+      path: row.unitPath,
+      blockCodes: row.unitBlockCodes,
+      createdAt: row.unitCreatedAt,
+      updatedAt: row.unitUpdatedAt,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Queryable } from '../db/client.ts';
+import type { RawQueries } from '../db/raw-transactions.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 
@@ -74,7 +74,7 @@ export interface WrittenOutboxRow {
  * become the chat's latest offered choices (same statement).
  */
 export async function writeOutboxReturning(
-  tx: Queryable,
+  tx: RawQueries,
   items: OutboxItem[],
   options: WriteOutboxOptions = {},
 ): Promise<WrittenOutboxRow[]> {
@@ -93,7 +93,7 @@ export async function writeOutboxReturning(
  * Queues messages in the caller's transaction (see writeOutboxReturning). Returns how many rows were new.
  */
 export async function writeOutbox(
-  tx: Queryable,
+  tx: RawQueries,
   items: OutboxItem[],
   options: WriteOutboxOptions = {},
 ): Promise<number> {
@@ -112,7 +112,7 @@ export async function writeOutbox(
 
 /** Inserts the rows and the chats' offers in one statement; `select` reads from the new rows (`written`). */
 async function insertOutbox<T>(
-  tx: Queryable,
+  tx: RawQueries,
   items: OutboxItem[],
   options: WriteOutboxOptions,
   select: Prisma.Sql,
@@ -190,16 +190,19 @@ async function insertOutbox<T>(
     ${select}`;
 }
 
-/** The latest choices offered in a chat, while they are still answerable. */
+/**
+ * The latest choices offered in a chat, while they are still answerable. Raw SQL: it is read for every text
+ * from a channel without buttons (Zalo), on the dialogue's raw engine.
+ */
 export async function offeredChoices(
-  tx: Queryable,
+  tx: RawQueries,
   input: { channel: string; chatId: string; now: Date },
 ): Promise<OfferedChoiceItem[]> {
-  const row = await tx.offeredChoice.findUnique({
-    where: { channel_chatId: { channel: input.channel, chatId: input.chatId } },
-  });
-  if (!row || row.createdAt.getTime() < input.now.getTime() - OFFERED_CHOICES_TTL_MS) return [];
-  return Array.isArray(row.choices) ? (row.choices as unknown as OfferedChoiceItem[]) : [];
+  const [row] = await tx.$queryRaw<{ choices: unknown }[]>`
+    SELECT choices FROM "OfferedChoice"
+    WHERE channel = ${input.channel} AND "chatId" = ${input.chatId}
+      AND "createdAt" >= ${new Date(input.now.getTime() - OFFERED_CHOICES_TTL_MS)}`;
+  return Array.isArray(row?.choices) ? (row.choices as OfferedChoiceItem[]) : [];
 }
 
 /** Reads a stored payload back, tolerating rows written by older versions. */

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Queryable, Tx } from '../db/client.ts';
+import type { RawQueries } from '../db/raw-transactions.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Role } from '../domain/scope.ts';
 import { normalisePercent, type Status } from '../domain/status.ts';
@@ -69,7 +70,7 @@ export function unitTasksFromRows(rows: UnitTaskRow[]): UnitTask[] {
  * The tasks of the running campaigns a unit takes part in, in a stable order (the numbering users see),
  * each with the unit's current status. One statement: it runs for nearly every message a person sends.
  */
-export async function tasksForUnit(db: Queryable, unitId: string): Promise<UnitTask[]> {
+export async function tasksForUnit(db: RawQueries, unitId: string): Promise<UnitTask[]> {
   return unitTasksFromRows(await db.$queryRaw<UnitTaskRow[]>`${unitTasksSql(Prisma.sql`${unitId}::uuid`)}`);
 }
 
@@ -97,9 +98,13 @@ function inTransaction<T>(db: Queryable, work: (tx: Tx) => Promise<T>): Promise<
   return '$transaction' in db ? db.$transaction(work) : work(db);
 }
 
-/** Records one status report; every report is kept, with who, when and through which channel. */
-export function recordStatus(db: Queryable, input: StatusInput): Promise<RecordResult> {
-  return inTransaction(db, (tx) => record(tx, input));
+/**
+ * Records one status report; every report is kept, with who, when and through which channel. Raw SQL only,
+ * so that the dialogue's hot path can run it on a plain `pg` transaction (RawQueries); the UnitProgress
+ * helpers it calls are still typed for a Tx, hence the cast.
+ */
+export function recordStatus(db: RawQueries, input: StatusInput): Promise<RecordResult> {
+  return inTransaction(db as Queryable, (tx) => record(tx, input));
 }
 
 /**

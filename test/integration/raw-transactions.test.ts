@@ -2,7 +2,7 @@
 // (vitest runs each file in its own process).
 process.env.TZ = 'Asia/Ho_Chi_Minh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/client.ts';
+import { STATEMENT_TIMEOUT_MS, type Db, type Tx } from '../../src/db/client.ts';
 import { NeedsPrisma, RawTransactions } from '../../src/db/raw-transactions.ts';
 import { openTurn } from '../../src/services/accounts.ts';
 import { upsertUnit } from '../../src/services/units.ts';
@@ -75,10 +75,35 @@ describe('RawTransactions', () => {
     const attempt = raw.run(async (tx) => {
       await tx.$executeRaw`
         INSERT INTO "InboundUpdate" (channel, "updateId", kind) VALUES ('telegram', 'raw-rolled-back', 'text')`;
-      return tx.official.count();
+      // As code typed for Prisma (a service taking a Queryable) would, handed the raw transaction.
+      return (tx as unknown as Tx).official.count();
     });
     await expect(attempt).rejects.toBeInstanceOf(NeedsPrisma);
     expect(await db.inboundUpdate.count({ where: { updateId: 'raw-rolled-back' } })).toBe(0);
+  });
+
+  it('refuses to commit after a miss, even when the work caught it and carried on', async () => {
+    const attempt = raw.run(async (tx) => {
+      await tx.$executeRaw`
+        INSERT INTO "InboundUpdate" (channel, "updateId", kind) VALUES ('telegram', 'raw-swallowed', 'text')`;
+      try {
+        tx.needsPrisma('a model query');
+      } catch {
+        // Swallowed.
+      }
+      return 'carried on';
+    });
+    await expect(attempt).rejects.toBeInstanceOf(NeedsPrisma);
+    expect(await db.inboundUpdate.count({ where: { updateId: 'raw-swallowed' } })).toBe(0);
+  });
+
+  it('cancels a statement after the same time as the Prisma pool does', async () => {
+    const viaRaw = await raw.run(
+      (tx) => tx.$queryRaw<{ statement_timeout: string }[]>`SHOW statement_timeout`,
+    );
+    const viaPrisma = await db.$queryRaw<{ statement_timeout: string }[]>`SHOW statement_timeout`;
+    expect(viaRaw).toEqual([{ statement_timeout: `${STATEMENT_TIMEOUT_MS / 1000}s` }]);
+    expect(viaPrisma).toEqual(viaRaw);
   });
 
   it('rolls back on an SQL error and stays usable', async () => {
