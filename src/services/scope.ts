@@ -147,21 +147,20 @@ export async function campaignToRead(
 
 /**
  * The unit whose subtree a summary (or export) covers, as the caller may see it: the asked unit when it lies
- * within their view of the campaign (else 404, as an unknown unit); by default every participant for a whole
- * view, or the caller's own subtree.
+ * within their view of the campaign; by default every participant (undefined) for a whole view, or the
+ * caller's own subtree. Null when the asked unit does not exist or lies outside that view.
  */
-export async function summaryUnit(
+export async function unitOfView(
   db: Queryable,
   principal: Principal,
   found: CampaignInView,
   unitCode: string | undefined,
-): Promise<string | undefined> {
+): Promise<string | undefined | null> {
   const { view } = found;
   if (unitCode === undefined) {
     if (view.kind === 'whole') return undefined;
     const root = await db.unit.findUnique({ where: { id: view.unitId }, select: { code: true } });
-    if (!root) throw notFound('unit', view.unitId);
-    return root.code;
+    return root ? root.code : null;
   }
   // Beyond their own subtree, a whole view reaches the units the campaign involves (a participant or one
   // of its ancestors), not every unit of the organisation.
@@ -171,6 +170,18 @@ export async function summaryUnit(
       WHERE cu."campaignId" = ${found.campaign.id}::uuid AND p.path LIKE u.path || '%') AS involved
     FROM "Unit" u WHERE u.code = ${unitCode}`;
   if (!unit || !viewIncludes(view, unit.path) || !(covers(principal, unit.path) || unit.involved))
-    throw notFound('unit', unitCode);
+    return null;
   return unitCode;
+}
+
+/** unitOfView for the API and the console: a unit outside the view is 404, as an unknown unit. */
+export async function summaryUnit(
+  db: Queryable,
+  principal: Principal,
+  found: CampaignInView,
+  unitCode: string | undefined,
+): Promise<string | undefined> {
+  const unit = await unitOfView(db, principal, found, unitCode);
+  if (unit === null) throw notFound('unit', unitCode ?? '');
+  return unit;
 }

@@ -1,8 +1,14 @@
 import type { Queryable } from '../db/client.ts';
 import type { RawQueries } from '../db/raw-transactions.ts';
 import { foldVietnamese } from '../domain/reply-parser.ts';
-import { isSupervisor, viewIncludes, type Role } from '../domain/scope.ts';
-import { campaignInView, campaignsInReach, officialPrincipal, type CampaignInView } from './scope.ts';
+import { isSupervisor, type Role } from '../domain/scope.ts';
+import {
+  campaignInView,
+  campaignsInReach,
+  officialPrincipal,
+  unitOfView,
+  type CampaignInView,
+} from './scope.ts';
 
 /**
  * Which part of a campaign's summary an official may see, and which of its emulation blocks: decided here
@@ -28,8 +34,9 @@ export type SummaryAccess =
   | { kind: 'out_of_scope' };
 
 /**
- * A member sees nothing; an admin of the issuer the whole campaign (or any unit in it); anyone else their
- * own unit's subtree. `unitCode` asks for one unit's subtree (a drill-down); undefined, the asker's default.
+ * A member sees nothing; an admin of the issuer the whole campaign (or any unit it involves); anyone else
+ * their own unit's subtree (services/scope.ts, the rule the admin API and the console use too). `unitCode`
+ * asks for one unit's subtree (a drill-down); undefined, the asker's default.
  */
 export async function summaryAccess(
   db: Queryable,
@@ -38,14 +45,13 @@ export async function summaryAccess(
   unitCode: string | undefined,
 ): Promise<SummaryAccess> {
   if (!isSupervisor(asker.role)) return { kind: 'not_supervisor' };
-  const found = await campaignInView(db, officialPrincipal(asker), campaignId);
+  const principal = officialPrincipal(asker);
+  const found = await campaignInView(db, principal, campaignId);
   if (!('view' in found)) return { kind: found.kind };
-  const { campaign, view } = found;
-  if (unitCode === undefined)
-    return { kind: 'granted', campaign, unitCode: view.kind === 'whole' ? undefined : asker.unit.code };
-  const [unit] = await db.$queryRaw<{ path: string }[]>`SELECT path FROM "Unit" WHERE code = ${unitCode}`;
-  if (!unit || !viewIncludes(view, unit.path)) return { kind: 'out_of_scope' };
-  return { kind: 'granted', campaign, unitCode };
+  const unit = await unitOfView(db, principal, found, unitCode);
+  return unit === null
+    ? { kind: 'out_of_scope' }
+    : { kind: 'granted', campaign: found.campaign, unitCode: unit };
 }
 
 /** The running campaigns whose summary an official may ask for, latest launched first. */
