@@ -166,7 +166,7 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       api.patch('/campaigns/:id', async (request) => {
         const { id } = idParam.parse(request.params);
-        return updateCampaign(db, id, campaignPatch.parse(request.body ?? {}));
+        return updateCampaign(db, id, campaignPatch.parse(request.body ?? {}), deps.clock.now());
       });
 
       api.post('/campaigns/:id/launch', async (request, reply) => {

@@ -186,8 +186,18 @@ export async function listCampaigns(db: Queryable): Promise<CampaignView[]> {
   return campaigns.map(view);
 }
 
-export async function updateCampaign(db: Db, id: string, patch: CampaignPatch): Promise<CampaignView> {
+/**
+ * Changes a campaign. Units and tasks added once it has been launched are stamped with `now`: they reach
+ * their units later than the launch, and reminders count from then (services/reminders.ts).
+ */
+export async function updateCampaign(
+  db: Db,
+  id: string,
+  patch: CampaignPatch,
+  now: Date,
+): Promise<CampaignView> {
   const current = view(await loadCampaign(db, id));
+  const addedLate = current.launchedAt ? now : null;
   const startsOn = patch.startsOn ?? current.startsOn;
   const endsOn = patch.endsOn ?? current.endsOn;
   const tasks = patch.tasks ?? current.tasks;
@@ -209,7 +219,7 @@ export async function updateCampaign(db: Db, id: string, patch: CampaignPatch): 
     if (unitIds) {
       await tx.campaignUnit.deleteMany({ where: { campaignId: id, unitId: { notIn: unitIds } } });
       await tx.campaignUnit.createMany({
-        data: unitIds.map((unitId) => ({ campaignId: id, unitId })),
+        data: unitIds.map((unitId) => ({ campaignId: id, unitId, joinedAt: addedLate })),
         skipDuplicates: true,
       });
     }
@@ -227,6 +237,7 @@ export async function updateCampaign(db: Db, id: string, patch: CampaignPatch): 
             title: task.title,
             dueOn: dateFromIso(task.dueOn),
             position,
+            addedAt: addedLate,
           },
           update: { title: task.title, dueOn: dateFromIso(task.dueOn), position },
         });

@@ -410,13 +410,18 @@ describe('updateCampaign', () => {
     );
     expect(recorded.kind).toBe('recorded');
 
-    const updated = await updateCampaign(db, created.id, {
-      unitCodes: ['U-A'],
-      tasks: [
-        { key: 'SK', title: 'Sơ kết 6 tháng', dueOn: '2026-09-30' },
-        { key: 'QT', title: 'Quán triệt, triển khai kế hoạch', dueOn: '2026-07-20' },
-      ],
-    });
+    const updated = await updateCampaign(
+      db,
+      created.id,
+      {
+        unitCodes: ['U-A'],
+        tasks: [
+          { key: 'SK', title: 'Sơ kết 6 tháng', dueOn: '2026-09-30' },
+          { key: 'QT', title: 'Quán triệt, triển khai kế hoạch', dueOn: '2026-07-20' },
+        ],
+      },
+      at(6),
+    );
     expect(updated.unitCodes).toEqual(['U-A']);
     expect(updated.tasks).toEqual([
       { key: 'SK', title: 'Sơ kết 6 tháng', dueOn: '2026-09-30' },

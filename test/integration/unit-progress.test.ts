@@ -244,11 +244,16 @@ describe('UnitProgress', () => {
     expect((await progress('X4')).stored).toBe('D-N');
     const before = await shown('X4');
     // Reorder the tasks and add one: the edit lays every row out for the new list (C, D, A, B).
-    await updateCampaign(db, campaignId, {
-      tasks: [TASKS[2], { key: 'D', title: 'Nhiệm vụ D', dueOn: '2026-10-10' }, TASKS[0], TASKS[1]].filter(
-        (task) => task !== undefined,
-      ),
-    });
+    await updateCampaign(
+      db,
+      campaignId,
+      {
+        tasks: [TASKS[2], { key: 'D', title: 'Nhiệm vụ D', dueOn: '2026-10-10' }, TASKS[0], TASKS[1]].filter(
+          (task) => task !== undefined,
+        ),
+      },
+      day(10),
+    );
     taskIds.set('D', (await db.task.findFirstOrThrow({ where: { campaignId, key: 'D' } })).id);
     const relaid = await progress('X4');
     expect(relaid.stored).toBe('N-D-');
