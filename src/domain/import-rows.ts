@@ -26,6 +26,19 @@ export const HEADERS: Record<SheetKind, readonly string[]> = {
   units: UNIT_HEADERS,
   officials: OFFICIAL_HEADERS,
 };
+/**
+ * Columns a sheet may leave out: what they hold is often not at hand when a list is exported from another
+ * system. Without the column the stored values are kept (a new row has none); an empty cell clears them.
+ */
+export const OPTIONAL_HEADERS: Record<SheetKind, readonly string[]> = {
+  units: ['khối thi đua'],
+  officials: ['điện thoại'],
+};
+/** The columns a sheet must have. */
+export const REQUIRED_HEADERS: Record<SheetKind, readonly string[]> = {
+  units: UNIT_HEADERS.filter((name) => !OPTIONAL_HEADERS.units.includes(name)),
+  officials: OFFICIAL_HEADERS.filter((name) => !OPTIONAL_HEADERS.officials.includes(name)),
+};
 
 /** Rows read from one sheet (or one CSV file); `row` numbers are the spreadsheet's own, from 1. */
 export interface RawTable {
@@ -49,7 +62,8 @@ export interface UnitRow {
   code: string;
   name: string;
   parentCode: string | null;
-  blockCodes: string[];
+  /** Undefined when the sheet has no "khối thi đua" column: the stored blocks are kept. */
+  blockCodes: string[] | undefined;
 }
 
 export interface OfficialRow {
@@ -58,7 +72,8 @@ export interface OfficialRow {
   name: string;
   unitCode: string;
   role: OfficialRole;
-  phone: string | null;
+  /** Undefined when the sheet has no "điện thoại" column: the stored phone is kept. */
+  phone: string | null | undefined;
 }
 
 const CODE = /^[\p{L}\p{N}_.\-/]+$/u;
@@ -97,7 +112,12 @@ export function sheetKindByName(name: string): SheetKind | undefined {
   return undefined;
 }
 
-/** Column index of every expected header, or the headers that are missing. */
+/** The columns of a sheet as an error message lists them: "mã cán bộ, …, vai trò; optional: điện thoại". */
+export function describeColumns(kind: SheetKind): string {
+  return `${REQUIRED_HEADERS[kind].join(', ')}; optional: ${OPTIONAL_HEADERS[kind].join(', ')}`;
+}
+
+/** Column index of every expected header found, and the required headers that are missing. */
 export function mapColumns(
   kind: SheetKind,
   header: Cell[],
@@ -108,7 +128,7 @@ export function mapColumns(
     const name = normaliseHeader(cell.value);
     if (HEADERS[kind].includes(name) && !columns.has(name)) columns.set(name, index);
   });
-  return { columns, missing: HEADERS[kind].filter((name) => !columns.has(name)) };
+  return { columns, missing: REQUIRED_HEADERS[kind].filter((name) => !columns.has(name)) };
 }
 
 const ROLE_WORDS: Record<string, OfficialRole> = {
@@ -264,7 +284,7 @@ export function readUnitRows(
     const code = reader.text('mã đơn vị', { required: true, max: 64, code: true });
     const name = reader.text('tên đơn vị', { required: true, max: 300 });
     const parentCode = reader.text('mã đơn vị cấp trên', { required: false, max: 64, code: true });
-    const blockCodes = reader.codes('khối thi đua');
+    const blockCodes = columns.has('khối thi đua') ? reader.codes('khối thi đua') : undefined;
     errors.push(...reader.errors);
     if (reader.errors.length === 0 && code !== null && name !== null)
       rows.push({ row: raw.row, code, name, parentCode, blockCodes });
@@ -286,7 +306,7 @@ export function readOfficialRows(
     const name = reader.text('họ tên', { required: true, max: 200 });
     const unitCode = reader.text('mã đơn vị', { required: true, max: 64, code: true });
     const role = reader.role('vai trò');
-    const phone = reader.phone('điện thoại');
+    const phone = columns.has('điện thoại') ? reader.phone('điện thoại') : undefined;
     errors.push(...reader.errors);
     if (reader.errors.length === 0 && code !== null && name !== null && unitCode !== null && role)
       rows.push({ row: raw.row, code, name, unitCode, role, phone });
@@ -478,7 +498,7 @@ export function planImport(
       name: row.name,
       parentId: parentCode === null ? null : (idOf.get(parentCode) ?? null),
       path: pathOf(row.code),
-      blockCodes: row.blockCodes,
+      blockCodes: row.blockCodes ?? byCode.get(row.code)?.blockCodes ?? [],
     };
     if (!stored) {
       createUnits.push(write);
@@ -545,7 +565,7 @@ export function planImport(
       name: row.name,
       unitId,
       role: row.role,
-      phone: row.phone,
+      phone: row.phone === undefined ? (stored?.phone ?? null) : row.phone,
     };
     if (!stored) {
       createOfficials.push(write);

@@ -13,6 +13,11 @@ import type { ReminderPolicy } from './policy.ts';
  * unit's leaders is separate: once, at `sendAt` of the working day after `escalateAfterWorkingDays`
  * whole working days overdue. Nothing is due inside quiet hours, before `sendAt`, on a day off (except
  * the day a reminder was placed on, which is the due day), or once the unit has reported the task done.
+ *
+ * A unit that received the task only after its deadline (a campaign launched late, a unit or a task added
+ * to a running campaign) is chased from the day it received it, as if that were the due day: overdue
+ * reminders from the next working day, the escalation after `escalateAfterWorkingDays` whole working days
+ * more. Slots stay the task's (the escalation's is its due day), so it is still escalated once.
  */
 export type ReminderKind = 'before' | 'due' | 'overdue' | 'escalation';
 
@@ -44,8 +49,11 @@ export interface PlanInput {
   policy: ReminderPolicy;
   calendar: WorkCalendar;
   now: Date;
-  /** Nothing meant for before this instant (the launch) is sent. */
-  since?: Date | null;
+  /**
+   * When the unit received the task: the launch, or later when the unit or the task joined the running
+   * campaign. Nothing meant for before it is sent, and overdue counts from it (see above).
+   */
+  receivedAt?: Date | null;
 }
 
 /** The deadline: the start of the day after the due day. */
@@ -53,8 +61,22 @@ export function deadlineOf(task: PlannerTask, calendar: WorkCalendar): Date {
   return calendar.at(addDays(task.dueOn, 1), '00:00');
 }
 
-/** The track's reminders up to (and including) the day of `until`, in order. */
-export function trackUntil(task: PlannerTask, policy: ReminderPolicy, calendar: WorkCalendar, until: string) {
+/** The day overdue reminders and the escalation count from: the due day, or the later day of receipt. */
+export function overdueFrom(task: PlannerTask, receivedOn?: string | null): string {
+  return receivedOn && receivedOn > task.dueOn ? receivedOn : task.dueOn;
+}
+
+/**
+ * The track's reminders up to (and including) the day of `until`, in order, for a unit that received the
+ * task on `receivedOn` (undefined: before it was due).
+ */
+export function trackUntil(
+  task: PlannerTask,
+  policy: ReminderPolicy,
+  calendar: WorkCalendar,
+  until: string,
+  receivedOn?: string | null,
+) {
   const byDay = new Map<string, PlannedReminder>();
   const deadline = deadlineOf(task, calendar);
   const place = (nominal: string): string => {
@@ -94,7 +116,9 @@ export function trackUntil(task: PlannerTask, policy: ReminderPolicy, calendar: 
   }
   const track = [...byDay.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
   if (policy.overdueEveryWorkingDays > 0) {
-    let day = task.dueOn;
+    let day = overdueFrom(task, receivedOn);
+    // Working days the task was already overdue when it arrived: the reminders say how late it really is.
+    const lateOnArrival = calendar.workingDaysBetween(task.dueOn, day);
     for (let n = 1; ; n += 1) {
       day = calendar.nextWorkingDay(day);
       if (day > until) break;
@@ -105,7 +129,7 @@ export function trackUntil(task: PlannerTask, policy: ReminderPolicy, calendar: 
         day,
         at: calendar.at(day, policy.sendAt),
         expiresAt: null,
-        days: n,
+        days: lateOnArrival + n,
       });
     }
   }
@@ -118,16 +142,23 @@ export function trackUntil(task: PlannerTask, policy: ReminderPolicy, calendar: 
   return track;
 }
 
-export function escalationOf(task: PlannerTask, policy: ReminderPolicy, calendar: WorkCalendar) {
+/** The escalation of a task to a unit that received it on `receivedOn` (undefined: before it was due). */
+export function escalationOf(
+  task: PlannerTask,
+  policy: ReminderPolicy,
+  calendar: WorkCalendar,
+  receivedOn?: string | null,
+) {
   if (policy.escalateAfterWorkingDays <= 0) return undefined;
-  const day = calendar.workingDayAfter(task.dueOn, policy.escalateAfterWorkingDays + 1);
+  const day = calendar.workingDayAfter(overdueFrom(task, receivedOn), policy.escalateAfterWorkingDays + 1);
   const reminder: PlannedReminder = {
     kind: 'escalation',
     slot: task.dueOn,
     day,
     at: calendar.at(day, policy.sendAt),
     expiresAt: null,
-    days: policy.escalateAfterWorkingDays,
+    // Whole working days overdue before the escalation's morning.
+    days: calendar.workingDaysBetween(task.dueOn, day) - 1,
   };
   return reminder;
 }
@@ -145,13 +176,17 @@ export function sendWindowOpen(
   return calendar.isWorkingDay(today) || today === day;
 }
 
-/** The task's reminders due at `now`, the same for every unit that has not reported it done. */
+/**
+ * The task's reminders due at `now`, the same for every unit that received it at `receivedAt` and has not
+ * reported it done.
+ */
 export function dueForTask(input: Omit<PlanInput, 'unit'>): PlannedReminder[] {
   const { task, policy, calendar, now } = input;
-  const since = input.since?.getTime() ?? -Infinity;
+  const since = input.receivedAt?.getTime() ?? -Infinity;
+  const receivedOn = input.receivedAt ? calendar.dayOf(input.receivedAt) : null;
   const today = calendar.dayOf(now);
   const due: PlannedReminder[] = [];
-  const track = trackUntil(task, policy, calendar, today);
+  const track = trackUntil(task, policy, calendar, today, receivedOn);
   let latest: PlannedReminder | undefined;
   for (const reminder of track) if (reminder.at.getTime() <= now.getTime()) latest = reminder;
   if (
@@ -162,7 +197,7 @@ export function dueForTask(input: Omit<PlanInput, 'unit'>): PlannedReminder[] {
   ) {
     due.push(latest);
   }
-  const escalation = escalationOf(task, policy, calendar);
+  const escalation = escalationOf(task, policy, calendar, receivedOn);
   if (
     escalation &&
     escalation.at.getTime() <= now.getTime() &&

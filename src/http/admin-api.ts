@@ -187,7 +187,13 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       api.patch('/campaigns/:id', async (request) => {
         const { id } = idParam.parse(request.params);
-        return updateCampaign(db, id, campaignPatch.parse(request.body ?? {}), callerOf(request));
+        return updateCampaign(
+          db,
+          id,
+          campaignPatch.parse(request.body ?? {}),
+          callerOf(request),
+          deps.clock.now(),
+        );
       });
 
       api.post('/campaigns/:id/launch', async (request, reply) => {

@@ -252,13 +252,16 @@ export async function listCampaigns(
 
 /**
  * Changes a campaign (by the admins of its issuer's subtree; new participants inside the caller's subtree).
- * The audit row holds each changed field before and after.
+ * The audit row holds each changed field before and after. Units and tasks added once it has been launched
+ * are stamped with `now`: they reach their units later than the launch, and reminders count from then
+ * (services/reminders.ts).
  */
 export async function updateCampaign(
   db: Db,
   id: string,
   patch: CampaignPatch,
-  caller: Caller = SYSTEM_CALLER,
+  caller: Caller,
+  now: Date,
 ): Promise<CampaignView> {
   return db.$transaction(async (tx) => {
     const managed = await campaignToManage(tx, caller.principal, id);
@@ -272,7 +275,8 @@ export async function updateCampaign(
     const unitIds = patch.unitCodes
       ? await unitIdsFor(tx, patch.unitCodes, caller.principal, current.unitCodes)
       : undefined;
-    await applyPatch(tx, id, patch, { startsOn, endsOn, unitIds });
+    const addedLate = current.launchedAt ? now : null;
+    await applyPatch(tx, id, patch, { startsOn, endsOn, unitIds, addedLate });
     const updated = viewOf(await loadCampaign(tx, id));
     const changes = patchChanges(current, updated);
     if (changes)
@@ -283,6 +287,7 @@ export async function updateCampaign(
         unitId: managed.issuerUnitId,
         campaignId: id,
         changes,
+        at: now,
       });
     return updated;
   });
@@ -292,7 +297,12 @@ async function applyPatch(
   tx: Tx,
   id: string,
   patch: CampaignPatch,
-  { startsOn, endsOn, unitIds }: { startsOn: string; endsOn: string; unitIds: string[] | undefined },
+  {
+    startsOn,
+    endsOn,
+    unitIds,
+    addedLate,
+  }: { startsOn: string; endsOn: string; unitIds: string[] | undefined; addedLate: Date | null },
 ): Promise<void> {
   await tx.campaign.update({
     where: { id },
@@ -309,7 +319,7 @@ async function applyPatch(
   if (unitIds) {
     await tx.campaignUnit.deleteMany({ where: { campaignId: id, unitId: { notIn: unitIds } } });
     await tx.campaignUnit.createMany({
-      data: unitIds.map((unitId) => ({ campaignId: id, unitId })),
+      data: unitIds.map((unitId) => ({ campaignId: id, unitId, joinedAt: addedLate })),
       skipDuplicates: true,
     });
   }
@@ -327,6 +337,7 @@ async function applyPatch(
           title: task.title,
           dueOn: dateFromIso(task.dueOn),
           position,
+          addedAt: addedLate,
         },
         update: { title: task.title, dueOn: dateFromIso(task.dueOn), position },
       });

@@ -4,12 +4,14 @@ import type ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import type { Db, Tx } from '../db/client.ts';
 import {
+  describeColumns,
   detectSheetKind,
   HEADERS,
   mapColumns,
   planImport,
   readOfficialRows,
   readUnitRows,
+  REQUIRED_HEADERS,
   SHEET_NAMES,
   sheetKindByName,
   type Cell,
@@ -117,7 +119,7 @@ function readCsv(text: string): RawTable {
   if (!kind)
     throw invalid(
       'missing_columns',
-      `the first row must hold the headers of units (${HEADERS.units.join(', ')}) or of officials (${HEADERS.officials.join(', ')})`,
+      `the first row must hold the headers of units (${describeColumns('units')}) or of officials (${describeColumns('officials')})`,
       { found: head.record },
     );
   if (rest.length > IMPORT_MAX_ROWS)
@@ -194,14 +196,10 @@ async function readWorkbook(file: Buffer): Promise<RawTable[]> {
       });
     found.add(kind);
     if (headerRow === 0)
-      throw invalid(
-        'missing_columns',
-        `sheet ${sheet.name}: no header row with ${HEADERS[kind].join(', ')}`,
-        {
-          sheet: sheet.name,
-          missing: HEADERS[kind],
-        },
-      );
+      throw invalid('missing_columns', `sheet ${sheet.name}: no header row with ${describeColumns(kind)}`, {
+        sheet: sheet.name,
+        missing: REQUIRED_HEADERS[kind],
+      });
     const rows: RawTable['rows'] = [];
     sheet.eachRow({ includeEmpty: false }, (row, number) => {
       if (number > headerRow) rows.push({ row: number, cells: rowCells(row) });
@@ -246,7 +244,7 @@ export function readRows(tables: RawTable[]): {
     if (missing.length > 0)
       throw invalid(
         'missing_columns',
-        `${table.sheet}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+        `${table.sheet}: missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header row (columns: ${describeColumns(table.kind)})`,
         { sheet: table.sheet, row: table.headerRow, missing },
       );
     if (table.kind === 'units') {

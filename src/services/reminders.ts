@@ -20,8 +20,21 @@ export type { SweepMessage } from './sweeps.ts';
 /** A task with reminders due now. */
 interface DueTask {
   task: { id: string; key: string; title: string; dueOn: Date };
+  campaignId: string;
   docNumber: string;
-  reminders: PlannedReminder[];
+  /** The reminders due, by when the unit joined the campaign (FROM_LAUNCH: it took part from the launch). */
+  reminders: Map<number, PlannedReminder[]>;
+}
+
+const FROM_LAUNCH = -1;
+const arrivalKey = (joinedAt: Date | null | undefined) => joinedAt?.getTime() ?? FROM_LAUNCH;
+const joinerKey = (campaignId: string, unitId: string) => `${campaignId}|${unitId}`;
+
+/** The latest of some instants, ignoring those that are not set. */
+function latest(...instants: (Date | null | undefined)[]): Date | null {
+  let result: Date | null = null;
+  for (const instant of instants) if (instant && (!result || instant > result)) result = instant;
+  return result;
 }
 
 /** One reminder of one task to one unit: what ReminderSent keys by (task, unit, kind, slot). */
@@ -33,8 +46,35 @@ interface Candidate {
   current: CurrentStatus | null;
 }
 
-/** The tasks of the running campaigns with reminders due at `now`: the planner, once per task. */
-async function dueTasks(deps: SweepDeps, now: Date): Promise<Map<string, DueTask>> {
+/** The units that joined a running campaign after its launch, and when. */
+interface LateJoiners {
+  /** When, by campaign and unit (joinerKey). */
+  byUnit: Map<string, Date>;
+  /** The moments units joined each campaign, by arrivalKey. */
+  moments: Map<string, Map<number, Date>>;
+}
+
+async function lateJoiners(db: Queryable): Promise<LateJoiners> {
+  const rows = await db.campaignUnit.findMany({
+    where: { joinedAt: { not: null }, campaign: { state: 'running' } },
+    select: { campaignId: true, unitId: true, joinedAt: true },
+  });
+  const joiners: LateJoiners = { byUnit: new Map(), moments: new Map() };
+  for (const { campaignId, unitId, joinedAt } of rows) {
+    if (!joinedAt) continue;
+    joiners.byUnit.set(joinerKey(campaignId, unitId), joinedAt);
+    const moments = joiners.moments.get(campaignId) ?? new Map<number, Date>();
+    moments.set(arrivalKey(joinedAt), joinedAt);
+    joiners.moments.set(campaignId, moments);
+  }
+  return joiners;
+}
+
+/**
+ * The tasks of the running campaigns with reminders due at `now`: the planner, once per task and moment
+ * of receipt. A unit received a task at the latest of the launch, the task's addition and the unit's joining.
+ */
+async function dueTasks(deps: SweepDeps, now: Date, joiners: LateJoiners): Promise<Map<string, DueTask>> {
   const campaigns = await deps.db.campaign.findMany({
     where: { state: 'running' },
     select: {
@@ -42,28 +82,41 @@ async function dueTasks(deps: SweepDeps, now: Date): Promise<Map<string, DueTask
       docNumber: true,
       policy: true,
       launchedAt: true,
-      tasks: { select: { id: true, key: true, title: true, dueOn: true } },
+      tasks: { select: { id: true, key: true, title: true, dueOn: true, addedAt: true } },
     },
   });
   const due = new Map<string, DueTask>();
   for (const campaign of campaigns) {
     const { policy, calendar } = campaignCalendar(deps, campaign.policy);
+    const joinings: [number, Date | null][] = [
+      [FROM_LAUNCH, null],
+      ...(joiners.moments.get(campaign.id) ?? new Map<number, Date>()),
+    ];
     for (const task of campaign.tasks) {
-      const reminders = dueForTask({
-        task: { dueOn: isoDate(task.dueOn) },
-        policy,
-        calendar,
-        now,
-        since: campaign.launchedAt,
-      });
-      if (reminders.length > 0) due.set(task.id, { reminders, docNumber: campaign.docNumber, task });
+      const reminders = new Map<number, PlannedReminder[]>();
+      for (const [key, joinedAt] of joinings) {
+        const planned = dueForTask({
+          task: { dueOn: isoDate(task.dueOn) },
+          policy,
+          calendar,
+          now,
+          receivedAt: latest(campaign.launchedAt, task.addedAt, joinedAt),
+        });
+        if (planned.length > 0) reminders.set(key, planned);
+      }
+      if (reminders.size > 0)
+        due.set(task.id, { reminders, campaignId: campaign.id, docNumber: campaign.docNumber, task });
     }
   }
   return due;
 }
 
 /** Each reminder due of each (task, unit) of the due tasks whose latest status is not "done": one query. */
-async function candidatesOf(db: Queryable, due: Map<string, DueTask>): Promise<Candidate[]> {
+async function candidatesOf(
+  db: Queryable,
+  due: Map<string, DueTask>,
+  joiners: LateJoiners,
+): Promise<Candidate[]> {
   const pairs = await db.$queryRaw<
     { taskId: string; unitId: string; status: CurrentStatus['status'] | null; percent: number | null }[]
   >`
@@ -81,7 +134,8 @@ async function candidatesOf(db: Queryable, due: Map<string, DueTask>): Promise<C
     const dueTask = due.get(pair.taskId);
     if (!dueTask) continue;
     const current = pair.status ? { status: pair.status, percent: pair.percent } : null;
-    for (const reminder of dueTask.reminders) {
+    const joinedAt = joiners.byUnit.get(joinerKey(dueTask.campaignId, pair.unitId));
+    for (const reminder of dueTask.reminders.get(arrivalKey(joinedAt)) ?? []) {
       candidates.push({ due: dueTask, unitId: pair.unitId, reminder, current });
     }
   }
@@ -213,16 +267,17 @@ async function claim(
 
 /**
  * The reminder sweep: for every running campaign, every task with a reminder due now (the planner,
- * once per task), every participating unit that has not reported it done gets it, keyed by
+ * once per task and moment of receipt), every participating unit that has not reported it done gets it, keyed by
  * (task, unit, kind, slot) in ReminderSent in the same transaction as its outbox rows, so a rerun
  * or a second instance sends nothing twice. A fixed handful of queries whatever the number of units.
  */
 export async function sweepReminders(deps: SweepDeps, options: SweepOptions): Promise<SweepResult> {
   const { db, render } = deps;
   const { now } = options;
-  const due = await dueTasks(deps, now);
+  const joiners = await lateJoiners(db);
+  const due = await dueTasks(deps, now, joiners);
   if (due.size === 0) return emptySweepResult();
-  const candidates = await candidatesOf(db, due);
+  const candidates = await candidatesOf(db, due, joiners);
   if (candidates.length === 0) return emptySweepResult();
   const to = await addressing(db, candidates);
 

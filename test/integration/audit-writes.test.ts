@@ -252,6 +252,7 @@ describe('campaigns', () => {
         unitCodes: ['XA1'],
       },
       SCRIPT,
+      at(4),
     );
     expect(shape(await about(campaign.id, 'campaign.update'))).toEqual([
       [
@@ -265,10 +266,18 @@ describe('campaigns', () => {
     ]);
     // Refused patches (a task due after the campaign ends, an unknown unit) and a no-op write nothing.
     await refusedWithoutTrail(() =>
-      updateCampaign(db, campaign.id, { tasks: [{ key: 'NV1', title: 'X', dueOn: '2027-01-31' }] }, SCRIPT),
+      updateCampaign(
+        db,
+        campaign.id,
+        { tasks: [{ key: 'NV1', title: 'X', dueOn: '2027-01-31' }] },
+        SCRIPT,
+        at(4),
+      ),
     );
-    await refusedWithoutTrail(() => updateCampaign(db, campaign.id, { unitCodes: ['KHONG-CO'] }, SCRIPT));
-    await updateCampaign(db, campaign.id, { title: 'Thi đua xây dựng nông thôn mới' }, SCRIPT);
+    await refusedWithoutTrail(() =>
+      updateCampaign(db, campaign.id, { unitCodes: ['KHONG-CO'] }, SCRIPT, at(4)),
+    );
+    await updateCampaign(db, campaign.id, { title: 'Thi đua xây dựng nông thôn mới' }, SCRIPT, at(4));
     expect(await about(campaign.id, 'campaign.update')).toHaveLength(1);
 
     const launched = await launchCampaign(db, campaign.id, render, at(5), SCRIPT);

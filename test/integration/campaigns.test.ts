@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_CALLER } from '../../src/services/audit.ts';
 import { Renderer } from '../../src/conversation/render.ts';
 import type { Db } from '../../src/db/client.ts';
 import type { Role } from '../../src/generated/prisma/enums.ts';
@@ -410,13 +411,19 @@ describe('updateCampaign', () => {
     );
     expect(recorded.kind).toBe('recorded');
 
-    const updated = await updateCampaign(db, created.id, {
-      unitCodes: ['U-A'],
-      tasks: [
-        { key: 'SK', title: 'Sơ kết 6 tháng', dueOn: '2026-09-30' },
-        { key: 'QT', title: 'Quán triệt, triển khai kế hoạch', dueOn: '2026-07-20' },
-      ],
-    });
+    const updated = await updateCampaign(
+      db,
+      created.id,
+      {
+        unitCodes: ['U-A'],
+        tasks: [
+          { key: 'SK', title: 'Sơ kết 6 tháng', dueOn: '2026-09-30' },
+          { key: 'QT', title: 'Quán triệt, triển khai kế hoạch', dueOn: '2026-07-20' },
+        ],
+      },
+      SYSTEM_CALLER,
+      at(6),
+    );
     expect(updated.unitCodes).toEqual(['U-A']);
     expect(updated.tasks).toEqual([
       { key: 'SK', title: 'Sơ kết 6 tháng', dueOn: '2026-09-30' },

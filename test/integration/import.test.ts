@@ -206,18 +206,25 @@ describe('refusing a file', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('names the missing columns', async () => {
+  it('names the missing required columns, in a workbook and in a CSV file, and applies nothing', async () => {
+    const before = await snapshot();
     const error = await importError(
       await workbook({
+        'Đơn vị': [UNIT_HEADER, ['MC-U', 'Đơn vị mới', null, null]],
         'Cán bộ': [
           ['mã cán bộ', 'họ tên', 'mã đơn vị'],
-          ['X', 'Y', 'Z'],
+          ['X', 'Y', 'MC-U'],
         ],
       }),
     );
     expect(error.code).toBe('missing_columns');
-    expect(error.message).toContain('vai trò');
-    expect(error.message).toContain('điện thoại');
+    expect(error.message).toContain('Cán bộ: missing required column vai trò');
+    expect(error.details).toMatchObject({ sheet: 'Cán bộ', row: 1, missing: ['vai trò'] });
+    const csv = await importError(Buffer.from('mã đơn vị;khối thi đua;Tên đơn vị\r\nMC-U;;Đơn vị mới\r\n'));
+    expect(csv.code).toBe('missing_columns');
+    expect(csv.message).toContain('CSV: missing required column mã đơn vị cấp trên');
+    expect(csv.details).toMatchObject({ sheet: 'CSV', missing: ['mã đơn vị cấp trên'] });
+    expect(await snapshot()).toEqual(before);
   });
 
   it('refuses empty files, non-spreadsheets, old .xls and workbooks without our sheets', async () => {
@@ -281,6 +288,54 @@ describe('importing CSV', () => {
   it('refuses formulas in CSV cells', async () => {
     const error = await importError(Buffer.from(`${UNIT_HEADER.join(',')}\n=HYPERLINK("x"),Tên,,\n`, 'utf8'));
     expect(listed(error).map((e) => `${e.sheet}:${e.row}:${e.code}`)).toEqual(['CSV:2:formula']);
+  });
+
+  it('takes files without the optional columns: new rows get none, stored blocks and phones are kept', async () => {
+    await upsertUnit(db, 'OPT-HUYEN', { name: 'UBND huyện Phong Thổ', blockCodes: ['KHOI-HUYEN'] });
+    await upsertOfficial(db, 'OPT-CB1', {
+      name: 'Vàng A Sử',
+      unitCode: 'OPT-HUYEN',
+      role: 'member',
+      phone: '0912000111',
+    });
+    const units = `mã đơn vị,tên đơn vị,mã đơn vị cấp trên\r\nOPT-HUYEN,UBND huyện Phong Thổ,\r\nOPT-XA,UBND xã Mường So,OPT-HUYEN\r\n`;
+    expect((await importSpreadsheet(db, Buffer.from(units))).units).toEqual({
+      created: 1,
+      updated: 0,
+      unchanged: 1,
+    });
+    const officials = `Vai trò;Mã cán bộ;Họ tên;Mã đơn vị\r\nđầu mối;OPT-CB1;Vàng A Sử;OPT-HUYEN\r\nlãnh đạo;OPT-CB2;Lò Văn Hải;OPT-XA\r\n`;
+    expect((await importSpreadsheet(db, Buffer.from(officials))).officials).toEqual({
+      created: 1,
+      updated: 1,
+      unchanged: 0,
+    });
+    const stored = await db.unit.findMany({
+      where: { code: { startsWith: 'OPT-' } },
+      orderBy: { code: 'asc' },
+    });
+    expect(stored.map((unit) => [unit.code, unit.blockCodes])).toEqual([
+      ['OPT-HUYEN', ['KHOI-HUYEN']],
+      ['OPT-XA', []],
+    ]);
+    expect(await db.official.findUniqueOrThrow({ where: { code: 'OPT-CB1' } })).toMatchObject({
+      role: 'focal',
+      phone: '0912000111',
+    });
+    expect((await db.official.findUniqueOrThrow({ where: { code: 'OPT-CB2' } })).phone).toBeNull();
+
+    // The same in a workbook, one sheet with each optional column, one without.
+    const result = await importSpreadsheet(
+      db,
+      await workbook({
+        'Đơn vị': [UNIT_HEADER.slice(0, 3), ['OPT-XA', 'UBND xã Mường So', 'OPT-HUYEN']],
+        'Cán bộ': [OFFICIAL_HEADER, ['OPT-CB1', 'Vàng A Sử', 'OPT-HUYEN', 'đầu mối', null]],
+      }),
+    );
+    expect(result.units).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    // With the column there, an empty cell is a phone taken away.
+    expect(result.officials).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect((await db.official.findUniqueOrThrow({ where: { code: 'OPT-CB1' } })).phone).toBeNull();
   });
 
   it('reads a title line above the header row in a workbook', async () => {

@@ -4,11 +4,17 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs } from '../../jobs/index.ts';
 import { JobScheduler, createJobsQueue } from '../../jobs/scheduler.ts';
+import { SYSTEM_CALLER } from '../../src/services/audit.ts';
 import { Renderer } from '../../src/conversation/render.ts';
 import type { Db } from '../../src/db/client.ts';
 import { createTranslator } from '../../src/i18n.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createCampaign, launchCampaign, type CampaignInput } from '../../src/services/campaigns.ts';
+import {
+  createCampaign,
+  launchCampaign,
+  updateCampaign,
+  type CampaignInput,
+} from '../../src/services/campaigns.ts';
 import {
   closeCampaign,
   closingSummary,
@@ -239,6 +245,81 @@ describe('the reminder sweep', () => {
         (m) => m.docNumber === 'R4/KH',
       ),
     ).toEqual([]);
+  });
+});
+
+describe('a task received already overdue', () => {
+  const mine = async (docNumber: string, at: string) =>
+    (await sweepReminders(deps(), { now: local(at) })).sample
+      .filter((m) => m.docNumber === docNumber)
+      .map((m) => ({ ...m, key: `${m.kind}:${m.taskKey}:${m.unitCode}:${m.to}` }));
+  const keysAt = async (docNumber: string, at: string) =>
+    (await mine(docNumber, at)).map((m) => m.key).sort();
+
+  it('launched after the due day: overdue from the next working day, one escalation 2 working days after the launch, none for a unit that reported done', async () => {
+    // Due Wednesday 15/7/2026, launched Monday 20/7 at 09:00.
+    const { taskId } = await campaign('R5/KH', {}, local('2026-07-20T09:00'));
+    expect(await keysAt('R5/KH', '2026-07-20T10:00')).toEqual([]);
+    const overdue = await mine('R5/KH', '2026-07-21T07:30');
+    expect(overdue.map((m) => m.key).sort()).toEqual([
+      'overdue:QT:A:A-FOCAL',
+      'overdue:QT:B:B-FOCAL',
+      'overdue:QT:C:C-FOCAL',
+    ]);
+    expect(overdue[0]?.text).toContain('quá hạn 4 ngày làm việc'); // 16, 17, 20, 21 July
+    await report('C-FOCAL', taskId, 'done', local('2026-07-21T15:00'));
+    expect(await keysAt('R5/KH', '2026-07-22T08:00')).toEqual([
+      'overdue:QT:A:A-FOCAL',
+      'overdue:QT:B:B-FOCAL',
+    ]);
+    // After 2 whole working days (Tuesday, Wednesday), on Thursday's morning: once, to P's leader.
+    expect(await keysAt('R5/KH', '2026-07-23T07:29')).toEqual([]);
+    const escalated = (await mine('R5/KH', '2026-07-23T07:30')).filter((m) => m.kind === 'escalation');
+    expect(escalated.map((m) => m.key).sort()).toEqual(['escalation:QT:A:P-LEAD', 'escalation:QT:B:P-LEAD']);
+    expect(escalated[0]?.text).toContain('hạn 15/07/2026, đã quá hạn 5 ngày làm việc');
+    for (const at of ['2026-07-23T10:00', '2026-07-24T08:00', '2026-07-27T08:00', '2026-08-05T08:00'])
+      expect((await keysAt('R5/KH', at)).filter((key) => key.startsWith('escalation'))).toEqual([]);
+    expect(await db.reminderSent.count({ where: { taskId, kind: 'escalation' } })).toBe(2);
+  });
+
+  it('a unit and a task added to a running campaign are chased from the day they were added', async () => {
+    const { id, taskId } = await campaign('R6/KH', { unitCodes: ['A'] }, local('2026-07-01T09:00'));
+    // A received QT at the launch: escalated on the usual day, 20/7.
+    expect(await keysAt('R6/KH', '2026-07-20T07:30')).toEqual([
+      'escalation:QT:A:P-LEAD',
+      'overdue:QT:A:A-FOCAL',
+    ]);
+    // That morning C joins, and a task already past due is added for everyone.
+    await updateCampaign(
+      db,
+      id,
+      {
+        unitCodes: ['A', 'C'],
+        tasks: [
+          { key: 'QT', title: 'Quán triệt, triển khai kế hoạch', dueOn: '2026-07-15' },
+          { key: 'BS', title: 'Báo cáo bổ sung', dueOn: '2026-07-10' },
+        ],
+      },
+      SYSTEM_CALLER,
+      local('2026-07-20T09:00'),
+    );
+    expect(await keysAt('R6/KH', '2026-07-20T10:00')).toEqual([]);
+    expect(await keysAt('R6/KH', '2026-07-21T07:30')).toEqual([
+      'overdue:BS:A:A-FOCAL',
+      'overdue:BS:C:C-FOCAL',
+      'overdue:QT:A:A-FOCAL',
+      'overdue:QT:C:C-FOCAL',
+    ]);
+    const escalations = async (at: string) =>
+      (await keysAt('R6/KH', at)).filter((key) => key.startsWith('escalation'));
+    expect(await escalations('2026-07-22T08:00')).toEqual([]);
+    expect(await escalations('2026-07-23T07:30')).toEqual([
+      'escalation:BS:A:P-LEAD',
+      'escalation:BS:C:P-LEAD',
+      'escalation:QT:C:P-LEAD',
+    ]);
+    expect(await escalations('2026-07-24T08:00')).toEqual([]);
+    expect(await db.reminderSent.count({ where: { taskId, kind: 'escalation' } })).toBe(2);
   });
 });
 

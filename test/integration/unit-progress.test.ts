@@ -7,6 +7,7 @@ import type { Db } from '../../src/db/client.ts';
 import type { Status } from '../../src/domain/status.ts';
 import { createTranslator } from '../../src/i18n.ts';
 import { createCampaign, launchCampaign, updateCampaign } from '../../src/services/campaigns.ts';
+import { SYSTEM_CALLER } from '../../src/services/audit.ts';
 import { upsertOfficial } from '../../src/services/officials.ts';
 import { recordCampaignAct, recordStatus, undoReport } from '../../src/services/reports.ts';
 import { campaignSummary } from '../../src/services/summaries.ts';
@@ -250,11 +251,17 @@ describe('UnitProgress', () => {
     expect((await progress('X4')).stored).toBe('D-N');
     const before = await shown('X4');
     // Reorder the tasks and add one: the edit lays every row out for the new list (C, D, A, B).
-    await updateCampaign(db, campaignId, {
-      tasks: [TASKS[2], { key: 'D', title: 'Nhiệm vụ D', dueOn: '2026-10-10' }, TASKS[0], TASKS[1]].filter(
-        (task) => task !== undefined,
-      ),
-    });
+    await updateCampaign(
+      db,
+      campaignId,
+      {
+        tasks: [TASKS[2], { key: 'D', title: 'Nhiệm vụ D', dueOn: '2026-10-10' }, TASKS[0], TASKS[1]].filter(
+          (task) => task !== undefined,
+        ),
+      },
+      SYSTEM_CALLER,
+      day(10),
+    );
     taskIds.set('D', (await db.task.findFirstOrThrow({ where: { campaignId, key: 'D' } })).id);
     const relaid = await progress('X4');
     expect(relaid.stored).toBe('N-D-');

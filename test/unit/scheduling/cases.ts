@@ -178,7 +178,7 @@ export function schedulingSuite(processZone: string): void {
   });
 
   describe('reminder planner (default policy, Asia/Ho_Chi_Minh)', () => {
-    const plan = (dueOn: string, at: string, doneAt?: string, since?: string) =>
+    const plan = (dueOn: string, at: string, doneAt?: string, receivedAt?: string) =>
       keys(
         dueReminders({
           task: { dueOn },
@@ -186,7 +186,7 @@ export function schedulingSuite(processZone: string): void {
           policy: DEFAULT_POLICY,
           calendar,
           now: local(at),
-          since: since ? local(since) : null,
+          receivedAt: receivedAt ? local(receivedAt) : null,
         }),
       );
 
@@ -266,6 +266,114 @@ export function schedulingSuite(processZone: string): void {
       expect(at('2026-07-17T15:00')).toEqual(['overdue:2026-07-16']);
       expect(at('2026-07-20T15:00')).toEqual(['overdue:2026-07-20']);
       expect(at('2026-07-29T15:00')).toEqual(['overdue:2026-07-28']);
+    });
+  });
+
+  describe('a task received already overdue (launched late, or a unit or task added later)', () => {
+    const plan = (dueOn: string, receivedAt: string, at: string, doneAt?: string, policy = DEFAULT_POLICY) =>
+      dueReminders({
+        task: { dueOn },
+        unit: { doneAt: doneAt ? local(doneAt) : null },
+        policy,
+        calendar,
+        now: local(at),
+        receivedAt: local(receivedAt),
+      });
+
+    it.each([
+      // Due Wednesday 15/7/2026, received Monday 20/7 at 09:00: chased from Tuesday, escalated on the
+      // morning after 2 whole working days (Tuesday, Wednesday): Thursday 23/7.
+      ['2026-07-15', '2026-07-20T09:00', '2026-07-20T10:00', []],
+      ['2026-07-15', '2026-07-20T09:00', '2026-07-21T07:29', []],
+      ['2026-07-15', '2026-07-20T09:00', '2026-07-21T07:30', ['overdue:2026-07-21']],
+      ['2026-07-15', '2026-07-20T09:00', '2026-07-22T08:00', ['overdue:2026-07-22']],
+      ['2026-07-15', '2026-07-20T09:00', '2026-07-23T07:29', []],
+      ['2026-07-15', '2026-07-20T09:00', '2026-07-23T07:30', ['overdue:2026-07-23', 'escalation:2026-07-15']],
+      ['2026-07-15', '2026-07-20T09:00', '2026-07-24T08:00', ['overdue:2026-07-24', 'escalation:2026-07-15']],
+      // Received before the send time: that morning's reminder and escalation are not sent on the day of receipt.
+      ['2026-07-15', '2026-07-20T06:00', '2026-07-20T08:00', []],
+      ['2026-07-15', '2026-07-20T06:00', '2026-07-22T08:00', ['overdue:2026-07-22']],
+      ['2026-07-15', '2026-07-20T06:00', '2026-07-23T08:00', ['overdue:2026-07-23', 'escalation:2026-07-15']],
+      // Received on a Saturday: Monday and Tuesday are the two working days, Wednesday 22/7 the escalation.
+      ['2026-07-15', '2026-07-18T10:00', '2026-07-20T08:00', ['overdue:2026-07-20']],
+      ['2026-07-15', '2026-07-18T10:00', '2026-07-22T08:00', ['overdue:2026-07-22', 'escalation:2026-07-15']],
+      // Received on the due day itself: not overdue on arrival, the usual track from the deadline.
+      ['2026-07-15', '2026-07-15T10:00', '2026-07-15T12:00', []],
+      ['2026-07-15', '2026-07-15T10:00', '2026-07-16T07:30', ['overdue:2026-07-16']],
+      ['2026-07-15', '2026-07-15T10:00', '2026-07-20T07:30', ['overdue:2026-07-20', 'escalation:2026-07-15']],
+      // Due 10/2/2026, received Friday 13/2 before Tết: the holiday week is skipped; 23/2 and 24/2 are the two
+      // working days, 25/2 the escalation.
+      ['2026-02-10', '2026-02-13T10:00', '2026-02-16T08:00', []],
+      ['2026-02-10', '2026-02-13T10:00', '2026-02-23T07:30', ['overdue:2026-02-23']],
+      ['2026-02-10', '2026-02-13T10:00', '2026-02-24T08:00', ['overdue:2026-02-24']],
+      ['2026-02-10', '2026-02-13T10:00', '2026-02-25T07:30', ['overdue:2026-02-25', 'escalation:2026-02-10']],
+    ])('due %s, received %s, at %s: %j', (dueOn, receivedAt, at, expected) => {
+      expect(keys(plan(dueOn, receivedAt, at))).toEqual(expected);
+    });
+
+    it('says how late the task really is, counted from its due day', () => {
+      const [overdue] = plan('2026-07-15', '2026-07-20T09:00', '2026-07-21T08:00');
+      expect(overdue).toMatchObject({ kind: 'overdue', days: 4 }); // 16, 17, 20, 21 July
+      const escalation = plan('2026-07-15', '2026-07-20T09:00', '2026-07-23T08:00').find(
+        (reminder) => reminder.kind === 'escalation',
+      );
+      expect(escalation).toMatchObject({ day: '2026-07-23', days: 5 }); // 16, 17, 20, 21, 22 July
+      // A task received in time is escalated after exactly the policy's working days.
+      const onTime = plan('2026-07-15', '2026-07-01T09:00', '2026-07-20T08:00');
+      expect(onTime.find((reminder) => reminder.kind === 'escalation')).toMatchObject({ days: 2 });
+    });
+
+    it('sends nothing once the unit has reported done after receiving it', () => {
+      expect(plan('2026-07-15', '2026-07-20T09:00', '2026-07-23T08:00', '2026-07-22T10:00')).toEqual([]);
+    });
+
+    it('restarts a custom overdue cadence from the day of receipt', () => {
+      const policy: ReminderPolicy = {
+        ...DEFAULT_POLICY,
+        overdueEveryWorkingDays: 2,
+        escalateAfterWorkingDays: 3,
+      };
+      const at = (when: string) => keys(plan('2026-07-15', '2026-07-20T09:00', when, undefined, policy));
+      expect(at('2026-07-21T08:00')).toEqual(['overdue:2026-07-21']);
+      expect(at('2026-07-22T08:00')).toEqual(['overdue:2026-07-21']);
+      expect(at('2026-07-23T08:00')).toEqual(['overdue:2026-07-23']);
+      expect(at('2026-07-24T08:00')).toEqual(['overdue:2026-07-23', 'escalation:2026-07-15']);
+    });
+
+    it("at 500 random receipts and instants: nothing before the receipt, nothing overdue on its day, the escalation after the policy's working days counted from the later of the due day and the receipt", () => {
+      const start = Date.parse('2024-01-01T00:00:00Z');
+      const span = Date.parse('2027-12-31T00:00:00Z') - start;
+      let escalations = 0;
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: span }),
+          fc.integer({ min: -20, max: 10 }),
+          fc.integer({ min: 0, max: 4 }),
+          fc.array(fc.integer({ min: -3 * 24 * 60, max: 20 * 24 * 60 }), { minLength: 1, maxLength: 30 }),
+          (offset, dueShift, escalateAfterWorkingDays, tickMinutes) => {
+            const receivedAt = new Date(start + offset);
+            const receivedOn = calendar.dayOf(receivedAt);
+            const dueOn = addDays(receivedOn, dueShift);
+            const policy: ReminderPolicy = { ...DEFAULT_POLICY, escalateAfterWorkingDays };
+            for (const minute of tickMinutes) {
+              const now = new Date(receivedAt.getTime() + minute * 60_000);
+              for (const reminder of dueReminders({ task: { dueOn }, policy, calendar, now, receivedAt })) {
+                expect(reminder.at.getTime()).toBeGreaterThanOrEqual(receivedAt.getTime());
+                if (reminder.kind === 'overdue' || reminder.kind === 'escalation')
+                  expect(reminder.day > receivedOn && reminder.day > dueOn).toBe(true);
+                if (reminder.kind !== 'escalation') continue;
+                escalations += 1;
+                const from = receivedOn > dueOn ? receivedOn : dueOn;
+                expect(calendar.workingDaysBetween(from, reminder.day)).toBe(escalateAfterWorkingDays + 1);
+                expect(calendar.isWorkingDay(reminder.day)).toBe(true);
+                expect(reminder.slot).toBe(dueOn);
+              }
+            }
+          },
+        ),
+        { numRuns: 500 },
+      );
+      expect(escalations).toBeGreaterThan(0);
     });
   });
 
