@@ -19,7 +19,7 @@ import { openTurn, type OpenedTurn } from '../services/accounts.ts';
 import { sendMissedLaunches } from '../services/campaigns.ts';
 import { isUuid } from '../services/errors.ts';
 import { countExemplars } from '../services/exemplars.ts';
-import { redeemLinkCode } from '../services/officials.ts';
+import { redeemLinkCode, type LinkCodeKeys } from '../services/officials.ts';
 import { offeredChoices, writeOutboxReturning } from '../services/outbox.ts';
 import type { Clock, Throttle } from '../services/ports.ts';
 import {
@@ -94,6 +94,8 @@ export interface DialogueDeps {
   clock: Clock;
   timeZone: string;
   logger: Logger;
+  /** The server-side keys link codes are hashed with (config.linkCodeKeys). */
+  linkCodeKeys: LinkCodeKeys;
   /**
    * Channels without buttons (their adapters number the choices): there a reply "1", "2"… or a choice's
    * words answers the latest choices offered in the chat.
@@ -321,12 +323,11 @@ export class Dialogue {
       else this.reply(turn, 'link.welcome');
       return false;
     }
-    const result = await redeemLinkCode(turn.tx, {
-      channel: turn.event.channel,
-      chatId: turn.event.chatId,
-      code,
-      now: turn.now,
-    });
+    const result = await redeemLinkCode(
+      turn.tx,
+      { channel: turn.event.channel, chatId: turn.event.chatId, code, now: turn.now },
+      { linkCodeKeys: this.deps.linkCodeKeys, render: this.deps.render, timeZone: this.deps.timeZone },
+    );
     if (result.kind !== 'linked') {
       this.reply(turn, `link.${result.kind}`);
       return true;

@@ -30,6 +30,9 @@ interface ChatAccountRow {
   preferredChannel: string | null;
   digestWeekday: number | null;
   digestTime: string;
+  officialActive: boolean;
+  deactivatedAt: Date | null;
+  erasedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   unitCode: string;
@@ -79,7 +82,8 @@ export async function openTurn(
     )
     SELECT EXISTS (SELECT 1 FROM recorded) AS fresh,
       a.id AS "accountId", a.active, o.id, o.code, o.name, o."unitId", o.role::text AS role, o.phone,
-      o.locale, o."preferredChannel", o."digestWeekday", o."digestTime", o."createdAt", o."updatedAt",
+      o.locale, o."preferredChannel", o."digestWeekday", o."digestTime", o.active AS "officialActive", o."deactivatedAt", o."erasedAt",
+      o."createdAt", o."updatedAt",
       u.code AS "unitCode", u.name AS "unitName", u.kind AS "unitKind", u."parentId" AS "unitParentId",
       u.path AS "unitPath", u."blockCodes" AS "unitBlockCodes", u."createdAt" AS "unitCreatedAt",
       u."updatedAt" AS "unitUpdatedAt", d.id AS "draftId", d.payload AS "draftPayload",
@@ -119,6 +123,9 @@ function chatAccountOf(row: ChatAccountRow): ChatAccount {
       preferredChannel: row.preferredChannel,
       digestWeekday: row.digestWeekday,
       digestTime: row.digestTime,
+      active: row.officialActive,
+      deactivatedAt: row.deactivatedAt,
+      erasedAt: row.erasedAt,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
       unit: {

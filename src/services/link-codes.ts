@@ -3,7 +3,7 @@ import type { Db } from '../db/client.ts';
 import type { Role } from '../generated/prisma/enums.ts';
 import { LINK_CODE_TTL_HOURS, linkCodeFromBytes } from '../domain/link-code.ts';
 import { DomainError, notFound } from './errors.ts';
-import { hashLinkCode } from './officials.ts';
+import { hashLinkCode, type LinkCodeKeys } from './officials.ts';
 import type { Clock, Random } from './ports.ts';
 
 /** Officials per sheet: a larger subtree is handed out unit by unit. */
@@ -20,21 +20,22 @@ export interface SubtreeLinkCode {
 }
 
 /**
- * Issues one fresh link code (as issueLinkCode does: single use, valid 72 h, only the hash stored) to
- * every official of a unit's subtree, in one statement; ordered by unit (tree order) and name.
- * Codes issued earlier stay valid until they expire.
+ * Issues one fresh link code (as issueLinkCode does: single use, valid 72 h, only the keyed hash stored) to
+ * every active official of a unit's subtree, in one statement; ordered by unit (tree order) and name.
+ * Codes issued earlier stay valid until they expire. Deactivated officials get none.
  */
 export async function issueSubtreeLinkCodes(
   db: Db,
   unitCode: string,
   options: { roles?: Role[] | undefined; unlinkedOnly?: boolean | undefined },
-  deps: { clock: Clock; random: Random },
+  deps: { clock: Clock; random: Random; linkCodeKeys: LinkCodeKeys },
 ): Promise<{ unit: { code: string; name: string }; codes: SubtreeLinkCode[] }> {
   const unit = await db.unit.findUnique({ where: { code: unitCode } });
   if (!unit) throw notFound('unit', unitCode);
   const officials = await db.official.findMany({
     where: {
       unit: { path: { startsWith: unit.path } },
+      active: true,
       ...(options.roles ? { role: { in: options.roles } } : {}),
       ...(options.unlinkedOnly ? { accounts: { none: { active: true } } } : {}),
     },
@@ -67,7 +68,7 @@ export async function issueSubtreeLinkCodes(
   await db.$executeRaw`
     INSERT INTO "LinkCode" (id, "officialId", "codeHash", "expiresAt")
     SELECT * FROM unnest(${officials.map(() => randomUUID())}::uuid[], ${officials.map((o) => o.id)}::uuid[],
-                         ${codes.map(hashLinkCode)}::text[], ${officials.map(() => utcWallTime)}::timestamp(3)[])`;
+                         ${codes.map((code) => hashLinkCode(code, deps.linkCodeKeys.current))}::text[], ${officials.map(() => utcWallTime)}::timestamp(3)[])`;
   return {
     unit: { code: unit.code, name: unit.name },
     codes: officials.map((official, index) => ({

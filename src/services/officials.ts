@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { DateTime } from 'luxon';
 import type { Db, Queryable } from '../db/client.ts';
 import type { Role } from '../generated/prisma/enums.ts';
 import { LINK_CODE_TTL_HOURS, linkCodeFromBytes, normaliseLinkCode } from '../domain/link-code.ts';
+import type { OutboundMessage } from '../domain/message.ts';
 import type { DigestSchedule } from '../domain/weekly-digest.ts';
 import { DomainError, notFound } from './errors.ts';
+import { writeOutbox } from './outbox.ts';
 import type { Clock, Random } from './ports.ts';
 
 export interface OfficialInput {
@@ -15,6 +18,8 @@ export interface OfficialInput {
   preferredChannel?: string | null | undefined;
   /** The weekly summary digest's weekday and time; null: none; absent: unchanged (Monday 08:00 when new). */
   digest?: DigestSchedule | null | undefined;
+  /** false: deactivated (every chat unlinked, nothing more sent); true: may link again; absent: unchanged. */
+  active?: boolean | undefined;
 }
 
 export interface OfficialView {
@@ -26,6 +31,7 @@ export interface OfficialView {
   locale: string;
   preferredChannel: string | null;
   digest: DigestSchedule | null;
+  active: boolean;
   channels: { channel: string; active: boolean }[];
 }
 
@@ -37,6 +43,7 @@ type StoredOfficial = {
   preferredChannel: string | null;
   digestWeekday: number | null;
   digestTime: string;
+  active: boolean;
   accounts: { channel: string; active: boolean }[];
 };
 
@@ -51,6 +58,7 @@ function viewOf(code: string, unitCode: string, official: StoredOfficial): Offic
     preferredChannel: official.preferredChannel,
     digest:
       official.digestWeekday === null ? null : { weekday: official.digestWeekday, time: official.digestTime },
+    active: official.active,
     channels: official.accounts.map((account) => ({ channel: account.channel, active: account.active })),
   };
 }
@@ -64,34 +72,114 @@ export async function getOfficial(db: Queryable, code: string): Promise<Official
   return viewOf(code, official.unit.code, official);
 }
 
-export async function upsertOfficial(db: Db, code: string, input: OfficialInput): Promise<OfficialView> {
-  const unit = await db.unit.findUnique({ where: { code: input.unitCode } });
-  if (!unit) {
-    throw new DomainError('unknown_unit', `unit ${input.unitCode} does not exist`, {
-      unitCode: input.unitCode,
+export async function upsertOfficial(
+  db: Db,
+  code: string,
+  input: OfficialInput,
+  options: { now?: Date } = {},
+): Promise<OfficialView> {
+  const now = options.now ?? new Date();
+  return db.$transaction(async (tx) => {
+    const unit = await tx.unit.findUnique({ where: { code: input.unitCode } });
+    if (!unit) {
+      throw new DomainError('unknown_unit', `unit ${input.unitCode} does not exist`, {
+        unitCode: input.unitCode,
+      });
+    }
+    const existing = await tx.official.findUnique({
+      where: { code },
+      select: { id: true, active: true, erasedAt: true },
     });
-  }
-  const data = {
-    name: input.name,
-    unitId: unit.id,
-    role: input.role,
-    phone: input.phone ?? null,
-    ...(input.locale ? { locale: input.locale } : {}),
-    ...(input.preferredChannel !== undefined ? { preferredChannel: input.preferredChannel } : {}),
-    ...(input.digest === null ? { digestWeekday: null } : {}),
-    ...(input.digest ? { digestWeekday: input.digest.weekday, digestTime: input.digest.time } : {}),
-  };
-  const official = await db.official.upsert({
-    where: { code },
-    create: { code, ...data },
-    update: data,
-    include: { accounts: true },
+    // Writing a name and a phone back would undo the erasure: an erased code stays anonymous.
+    if (existing?.erasedAt)
+      throw new DomainError('official_erased', `official ${code} was erased`, { code }, 'conflict');
+    const data = {
+      name: input.name,
+      unitId: unit.id,
+      role: input.role,
+      phone: input.phone ?? null,
+      ...(input.locale ? { locale: input.locale } : {}),
+      ...(input.preferredChannel !== undefined ? { preferredChannel: input.preferredChannel } : {}),
+      ...(input.digest === null ? { digestWeekday: null } : {}),
+      ...(input.digest ? { digestWeekday: input.digest.weekday, digestTime: input.digest.time } : {}),
+    };
+    const { id } = await tx.official.upsert({
+      where: { code },
+      create: { code, ...data, ...(input.active === false ? { active: false, deactivatedAt: now } : {}) },
+      update: data,
+      select: { id: true },
+    });
+    if (existing && input.active === false && existing.active) await deactivateOfficial(tx, id, now);
+    if (existing && input.active === true && !existing.active) {
+      // audit: official.reactivate
+      await tx.official.update({ where: { id }, data: { active: true, deactivatedAt: null } });
+    }
+    // audit: official.create / official.update (before/after of the fields in `data`)
+    const official = await tx.official.findUniqueOrThrow({ where: { id }, include: { accounts: true } });
+    return viewOf(code, unit.code, official);
   });
-  return viewOf(code, unit.code, official);
 }
 
-export function hashLinkCode(code: string): string {
-  return createHash('sha256').update(code).digest('hex');
+/**
+ * Takes an official's access away: what still waits to be sent to them fails, every chat account of theirs is
+ * removed (their chats are unlinked: writing again gets the "not linked" answer, never a silent reactivation,
+ * which is kept for accounts the platform reported blocked), and their unused link codes are void.
+ */
+export async function deactivateOfficial(tx: Queryable, officialId: string, now: Date): Promise<void> {
+  // audit: official.deactivate (no chat ids in the row)
+  await tx.$executeRaw`
+    UPDATE "OutboxMessage" SET state = 'failed', "lastError" = 'official deactivated'
+    WHERE state = 'pending' AND ("officialId" = ${officialId}::uuid
+      OR "channelAccountId" IN (SELECT id FROM "ChannelAccount" WHERE "officialId" = ${officialId}::uuid))`;
+  await tx.$executeRaw`
+    UPDATE "OutboxMessage" SET "channelAccountId" = NULL
+    WHERE "channelAccountId" IN (SELECT id FROM "ChannelAccount" WHERE "officialId" = ${officialId}::uuid)`;
+  await tx.$executeRaw`
+    DELETE FROM "PendingReply"
+    WHERE "channelAccountId" IN (SELECT id FROM "ChannelAccount" WHERE "officialId" = ${officialId}::uuid)`;
+  await tx.$executeRaw`
+    DELETE FROM "OfferedChoice" c USING "ChannelAccount" a
+    WHERE a."officialId" = ${officialId}::uuid AND c.channel = a.channel AND c."chatId" = a."chatId"`;
+  await tx.$executeRaw`DELETE FROM "ChannelAccount" WHERE "officialId" = ${officialId}::uuid`;
+  await tx.$executeRaw`DELETE FROM "LinkCode" WHERE "officialId" = ${officialId}::uuid AND "usedAt" IS NULL`;
+  await tx.official.update({ where: { id: officialId }, data: { active: false, deactivatedAt: now } });
+}
+
+/**
+ * The server-side keys link codes are hashed with: `current` for new codes; every key is tried when one is
+ * redeemed (a rotated SECRETS_KEY, or the admin-token key used before SECRETS_KEY was set).
+ */
+export interface LinkCodeKeys {
+  current: Buffer;
+  previous: readonly Buffer[];
+}
+
+/** The keys, or a refusal when the service has none (neither SECRETS_KEY nor an admin token is set). */
+export function requireLinkCodeKeys(keys: LinkCodeKeys | undefined): LinkCodeKeys {
+  if (!keys)
+    throw new DomainError(
+      'link_codes_unavailable',
+      'no key to hash link codes with: set SECRETS_KEY',
+      {},
+      'conflict',
+    );
+  return keys;
+}
+
+/** HMAC-SHA256 of a code under a server-side key: without the key, the stored hashes cannot be tried. */
+export function hashLinkCode(code: string, key: Buffer): string {
+  return createHmac('sha256', key).update(code).digest('hex');
+}
+
+/**
+ * Every hash a code may be stored under. Plain SHA-256 is how codes were stored before keys: such a code
+ * keeps working until it expires (72 h), and no code is stored that way any more.
+ */
+function storedHashes(code: string, keys: LinkCodeKeys): string[] {
+  return [
+    ...[keys.current, ...keys.previous].map((key) => hashLinkCode(code, key)),
+    createHash('sha256').update(code).digest('hex'),
+  ];
 }
 
 export interface IssuedLinkCode {
@@ -99,35 +187,64 @@ export interface IssuedLinkCode {
   expiresAt: Date;
 }
 
-/** Issues a one-time code; only its hash is stored, so the code is shown this once. */
+/** Issues a one-time code; only its keyed hash is stored, so the code is shown this once. */
 export async function issueLinkCode(
   db: Queryable,
   officialCode: string,
-  deps: { clock: Clock; random: Random },
+  deps: { clock: Clock; random: Random; linkCodeKeys: LinkCodeKeys },
 ): Promise<IssuedLinkCode> {
   const official = await db.official.findUnique({ where: { code: officialCode } });
   if (!official) throw notFound('official', officialCode);
+  if (!official.active) throw inactive(officialCode);
   const code = linkCodeFromBytes(deps.random.bytes(32));
   const expiresAt = new Date(deps.clock.now().getTime() + LINK_CODE_TTL_HOURS * 3600_000);
-  await db.linkCode.create({ data: { officialId: official.id, codeHash: hashLinkCode(code), expiresAt } });
+  await db.linkCode.create({
+    data: { officialId: official.id, codeHash: hashLinkCode(code, deps.linkCodeKeys.current), expiresAt },
+  });
   return { code, expiresAt };
 }
+
+export const inactive = (officialCode: string): DomainError =>
+  new DomainError(
+    'official_inactive',
+    `official ${officialCode} is deactivated: set "active": true first`,
+    { code: officialCode },
+    'conflict',
+  );
 
 export type RedeemResult =
   { kind: 'linked'; officialId: string; accountId: string } | { kind: 'invalid' | 'used' | 'expired' };
 
+/** Renders a message from the catalogues (the dialogue's Renderer is one). */
+export interface TextRenderer {
+  text(locale: string, key: string, vars?: Record<string, unknown>): OutboundMessage;
+}
+
+export interface RedeemDeps {
+  linkCodeKeys: LinkCodeKeys;
+  /** Tells the official's chats already linked that another one was (link.linkedElsewhere). */
+  render: TextRenderer;
+  timeZone: string;
+}
+
 /**
  * Links a chat to the official a code was issued to. The code is spent atomically, so two chats
  * racing with the same code cannot both win. A chat that was linked to someone else is moved over.
+ * The official's other chats are told in the same transaction, so a link nobody expected is noticed.
  */
 export async function redeemLinkCode(
   tx: Queryable,
   input: { channel: string; chatId: string; code: string; now: Date },
+  deps: RedeemDeps,
 ): Promise<RedeemResult> {
   const code = normaliseLinkCode(input.code);
   if (!code) return { kind: 'invalid' };
-  const stored = await tx.linkCode.findUnique({ where: { codeHash: hashLinkCode(code) } });
-  if (!stored) return { kind: 'invalid' };
+  const stored = await tx.linkCode.findFirst({
+    where: { codeHash: { in: storedHashes(code, deps.linkCodeKeys) } },
+    include: { official: { select: { active: true, locale: true } } },
+  });
+  // A deactivated official's codes are deleted; one issued while the flag changed is refused all the same.
+  if (!stored?.official.active) return { kind: 'invalid' };
   if (stored.usedAt) return { kind: 'used' };
   if (stored.expiresAt.getTime() <= input.now.getTime()) return { kind: 'expired' };
   const spent = await tx.linkCode.updateMany({
@@ -146,5 +263,36 @@ export async function redeemLinkCode(
       linkedAt: input.now,
     },
   });
+  await tellOtherChats(tx, { ...input, officialId: stored.officialId, accountId: account.id }, deps, {
+    linkCodeId: stored.id,
+    locale: stored.official.locale,
+  });
   return { kind: 'linked', officialId: stored.officialId, accountId: account.id };
+}
+
+async function tellOtherChats(
+  tx: Queryable,
+  link: { channel: string; now: Date; officialId: string; accountId: string },
+  deps: RedeemDeps,
+  meta: { linkCodeId: string; locale: string },
+): Promise<void> {
+  const others = await tx.channelAccount.findMany({
+    where: { officialId: link.officialId, active: true, id: { not: link.accountId } },
+  });
+  if (others.length === 0) return;
+  const at = DateTime.fromJSDate(link.now, { zone: deps.timeZone }).toFormat('HH:mm dd/MM/yyyy');
+  const channelName = deps.render.text(meta.locale, `channels.${link.channel}`).text;
+  const message = deps.render.text(meta.locale, 'link.linkedElsewhere', { channel: channelName, at });
+  await writeOutbox(
+    tx,
+    others.map((other) => ({
+      // One notice per chat per code: a code links once.
+      dedupeKey: `link-notice:${meta.linkCodeId}:${other.id}`,
+      channel: other.channel,
+      chatId: other.chatId,
+      channelAccountId: other.id,
+      officialId: link.officialId,
+      message,
+    })),
+  );
 }

@@ -11,6 +11,7 @@ import { Dialogue } from '../../src/conversation/dialogue.ts';
 import { Renderer } from '../../src/conversation/render.ts';
 import type { Db } from '../../src/db/client.ts';
 import { buildServer } from '../../src/http/server.ts';
+import { authFailureCounter } from '../../src/http/slow-down.ts';
 import { createTranslator } from '../../src/i18n.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -19,6 +20,7 @@ import type { Clock } from '../../src/services/ports.ts';
 import { linkGuard, RedisThrottle } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
  * The web role built in process, as app.ts builds it, with all three webhook channels and the admin API,
@@ -44,7 +46,12 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function startInProcess(options: { clock?: Clock } = {}): Promise<InProcess> {
+/** SECRETS_KEY of the in-process service: the OA's tokens are sealed with it. */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 7);
+
+export async function startInProcess(
+  options: { clock?: Clock; slowDown?: boolean } = {},
+): Promise<InProcess> {
   const testDb = await withTestDb();
   const db = testDb.db;
   const redis = createRedis(`${REDIS_SERVER_URL}/0`);
@@ -77,8 +84,10 @@ export async function startInProcess(options: { clock?: Clock } = {}): Promise<I
       refreshToken: 'abuse-refresh',
       apiRoot: CLOSED,
       oauthRoot: CLOSED,
+      secretsKeys: { current: TEST_SECRETS_KEY, previous: [] },
       db,
       logger,
+      now: () => clock.now(),
     }),
   ];
   const dialogue = new Dialogue({
@@ -89,6 +98,7 @@ export async function startInProcess(options: { clock?: Clock } = {}): Promise<I
     clock,
     timeZone: 'Asia/Ho_Chi_Minh',
     logger,
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
     numberedChoiceChannels: new Set(['zalo', 'zalo_oa']),
   });
   const app = buildServer({
@@ -104,6 +114,8 @@ export async function startInProcess(options: { clock?: Clock } = {}): Promise<I
     handleEvent: (event) => dialogue.handle(event),
     readiness: {},
     boardQueues: [],
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
+    ...(options.slowDown ? { authFailures: authFailureCounter(redis, prefix) } : {}),
   });
   await app.ready();
   return {

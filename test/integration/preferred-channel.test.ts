@@ -5,6 +5,7 @@ import type { Db } from '../../src/db/client.ts';
 import { createTranslator } from '../../src/i18n.ts';
 import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts';
 import { issueLinkCode, redeemLinkCode, upsertOfficial } from '../../src/services/officials.ts';
+import { TEST_LINK_CODE_KEYS, redeemDeps } from '../support/link-codes.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { withTestDb } from '../support/db.ts';
 
@@ -16,8 +17,9 @@ async function link(officialCode: string, channel: string, chatId: string, now: 
   const { code } = await issueLinkCode(db, officialCode, {
     clock: { now: () => now },
     random: { bytes: (n) => randomBytes(n) },
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
   });
-  expect((await redeemLinkCode(db, { channel, chatId, code, now })).kind).toBe('linked');
+  expect((await redeemLinkCode(db, { channel, chatId, code, now }, redeemDeps)).kind).toBe('linked');
 }
 
 beforeAll(async () => {
