@@ -19,8 +19,8 @@ const MAX_DEPTH = 8;
 const REDACTED = '[redacted]';
 
 const PATTERNS: [RegExp, string][] = [
-  // A Telegram bot token, e.g. inside the URL of a failed request.
-  [/\b\d{5,}:[A-Za-z0-9_-]{20,}\b/g, REDACTED],
+  // A Telegram bot token, e.g. inside the URL of a failed request (…/bot<token>/getUpdates).
+  [/\d{5,}:[A-Za-z0-9_-]{20,}/g, REDACTED],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
   // Link codes: after /start, in a deep link, or alone (10 letters of the codes' alphabet).
   [/(\/start(?:@\w+)?\s+)\S+/gi, '$1[code]'],

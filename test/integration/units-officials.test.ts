@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
 import { LINK_CODE_ALPHABET, LINK_CODE_LENGTH } from '../../src/domain/link-code.ts';
@@ -8,6 +8,7 @@ import {
   issueLinkCode,
   redeemLinkCode,
   upsertOfficial,
+  type LinkCodeKeys,
   type RedeemResult,
 } from '../../src/services/officials.ts';
 import type { Clock, Random } from '../../src/services/ports.ts';
@@ -381,5 +382,62 @@ describe('link codes', () => {
     expect(rows[0]?.linkedAt.toISOString()).toBe(later(3).toISOString());
     expect(linkedA.kind === 'linked' && linkedB.kind === 'linked' && linkedA.accountId).toBe(rows[0]?.id);
     expect(await db.channelAccount.count({ where: { officialId: firstId } })).toBe(0);
+  });
+});
+
+describe('link codes under a server-side key', () => {
+  const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+  let seq = 0;
+
+  async function newOfficial(): Promise<string> {
+    seq += 1;
+    const code = `KEY-${seq}`;
+    await upsertOfficial(db, code, { name: `Cán bộ khóa ${seq}`, unitCode: 'KEY-UNIT', role: 'focal' });
+    return code;
+  }
+
+  const redeemWith = (keys: LinkCodeKeys, chatId: string, code: string, now = later(1)) =>
+    db.$transaction((tx) =>
+      redeemLinkCode(tx, { channel: 'telegram', chatId, code, now }, { ...redeemDeps, linkCodeKeys: keys }),
+    );
+
+  beforeAll(async () => {
+    await upsertUnit(db, 'KEY-UNIT', { name: 'UBND xã Khóa' });
+  });
+
+  it('stores HMAC-SHA256 under the key: a copy of the table alone cannot be tried against all codes', async () => {
+    const { code } = await issueLinkCode(db, await newOfficial(), {
+      clock,
+      random,
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
+    });
+    const hashes = (await db.linkCode.findMany({ select: { codeHash: true } })).map((row) => row.codeHash);
+    expect(hashes).toContain(createHmac('sha256', TEST_LINK_CODE_KEYS.current).update(code).digest('hex'));
+    expect(hashes).not.toContain(sha256(code));
+    // Another key (another deployment, or a guess at ours) does not find it.
+    const otherKey = { current: randomBytes(32), previous: [] };
+    expect(await redeemWith(otherKey, '6001', code)).toEqual({ kind: 'invalid' });
+    expect(await db.channelAccount.count({ where: { chatId: '6001' } })).toBe(0);
+  });
+
+  it('redeems codes hashed with a previous key (a rotated SECRETS_KEY)', async () => {
+    const old = { current: randomBytes(32), previous: [] };
+    const { code } = await issueLinkCode(db, await newOfficial(), { clock, random, linkCodeKeys: old });
+    const rotated = { current: randomBytes(32), previous: [old.current] };
+    expect((await redeemWith(rotated, '6002', code)).kind).toBe('linked');
+  });
+
+  it('keeps codes stored as plain SHA-256 (before keys) working until they expire', async () => {
+    const officialCode = await newOfficial();
+    const official = await db.official.findUniqueOrThrow({ where: { code: officialCode } });
+    const legacy = ['23456789AB', '3456789ABC'];
+    for (const code of legacy)
+      await db.linkCode.create({
+        data: { officialId: official.id, codeHash: sha256(code), expiresAt: later(72) },
+      });
+    expect((await redeemWith(TEST_LINK_CODE_KEYS, '6003', legacy[0] ?? '')).kind).toBe('linked');
+    expect(await redeemWith(TEST_LINK_CODE_KEYS, '6004', legacy[1] ?? '', later(73))).toEqual({
+      kind: 'expired',
+    });
   });
 });
