@@ -16,7 +16,7 @@ import { OutboxRelay } from './delivery/relay.ts';
 import { createTranslator } from './i18n.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { createRedis, probeRedis } from './redis.ts';
+import { createRedis, logOutages, probeRedis } from './redis.ts';
 import { printableUrl, waitUntilReachable } from './startup.ts';
 import { alertAdmins } from './services/alerts.ts';
 import type { LinkCodeKeys } from './services/officials.ts';
@@ -39,11 +39,34 @@ export interface AppOptions {
   say?: (line: string) => void;
 }
 
-/** Said when PostgreSQL or Redis cannot be reached: the README's "Two commands" has the same. */
-const HINTS = {
-  postgres: 'Start PostgreSQL (e.g. on 127.0.0.1:5432) or set DATABASE_URL; see README, "If start-up waits".',
-  redis: 'Start Redis (e.g. on 127.0.0.1:6379) or set REDIS_URL; see README, "If start-up waits".',
-};
+/** PostgreSQL and Redis, waited for in parallel: each says in one line what it waits for (startup.ts). */
+function waitForDependencies(
+  config: Pick<Config, 'databaseUrl' | 'redisUrl'>,
+  options: { say: (line: string) => void; signal?: AbortSignal },
+): Promise<unknown> {
+  return Promise.all([
+    waitUntilReachable(
+      {
+        name: 'PostgreSQL',
+        variable: 'DATABASE_URL',
+        url: config.databaseUrl,
+        hint: 'Start PostgreSQL (e.g. on 127.0.0.1:5432) or set DATABASE_URL; see README, "If start-up waits".',
+        probe: () => probePostgres(config.databaseUrl),
+      },
+      options,
+    ),
+    waitUntilReachable(
+      {
+        name: 'Redis',
+        variable: 'REDIS_URL',
+        url: config.redisUrl,
+        hint: 'Start Redis (e.g. on 127.0.0.1:6379) or set REDIS_URL; see README, "If start-up waits".',
+        probe: () => probeRedis(config.redisUrl),
+      },
+      options,
+    ),
+  ]);
+}
 
 export interface App {
   db: Db;
@@ -75,32 +98,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   };
 
   try {
-    const waiting = {
+    await waitForDependencies(config, {
       say: options.say ?? ((line: string) => process.stderr.write(`${line}\n`)),
       ...(options.signal ? { signal: options.signal } : {}),
-    };
-    await Promise.all([
-      waitUntilReachable(
-        {
-          name: 'PostgreSQL',
-          variable: 'DATABASE_URL',
-          url: config.databaseUrl,
-          hint: HINTS.postgres,
-          probe: () => probePostgres(config.databaseUrl),
-        },
-        waiting,
-      ),
-      waitUntilReachable(
-        {
-          name: 'Redis',
-          variable: 'REDIS_URL',
-          url: config.redisUrl,
-          hint: HINTS.redis,
-          probe: () => probeRedis(config.redisUrl),
-        },
-        waiting,
-      ),
-    ]);
+    });
     await ensureDatabase(config.databaseUrl);
     if (config.demo) {
       // Before anything is migrated or written: demo mode never touches a database that is not its own.
@@ -113,17 +114,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     const db = createDb(config.databaseUrl);
     stoppers.push(() => db.$disconnect());
     const redis: Redis = createRedis(config.redisUrl);
-    // ioredis reconnects by itself; without a listener each failed attempt would print a stack trace.
-    let redisDown = false;
-    redis.on('error', (error: unknown) => {
-      if (redisDown) return;
-      redisDown = true;
-      logger.warn({ err: error }, 'Redis unreachable; reconnecting');
-    });
-    redis.on('ready', () => {
-      if (redisDown) logger.info('Redis reachable again');
-      redisDown = false;
-    });
+    logOutages(redis, logger);
     stoppers.push(() => redis.quit());
     const metrics = createMetrics();
     const render = new Renderer(createTranslator(), config.timeZone);
@@ -176,34 +167,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         }),
       );
     }
-    if (config.zaloOa) {
-      const { createZaloOaChannel } = await import('./channels/zalo/oa.ts');
-      const oaLogger = logger.child({ channel: 'zalo_oa' });
-      const appId = config.zaloOa.appId;
-      const onTokenFailure = (reason: string) =>
-        void alertAdmins(db, {
-          dedupeKey: `alert:zalo_oa_token:${appId}:${clock.now().toISOString().slice(0, 13)}`,
-          message: (locale) => render.text(locale, 'admin.oaTokenFailed', { appId, reason }),
-          avoidChannels: ['zalo_oa'],
-        }).catch((error: unknown) => oaLogger.error({ err: error }, 'could not alert the admins'));
-      if (!config.secretsKeys)
-        throw new ConfigError('Invalid configuration: SECRETS_KEY is required with ZALO_OA_APP_ID');
-      const oa = createZaloOaChannel({
-        ...config.zaloOa,
-        secretsKeys: config.secretsKeys,
-        db,
-        logger: oaLogger,
-        onTokenFailure,
-        now: () => clock.now(),
-      });
-      // Seals tokens kept in the clear (or under SECRETS_KEY_PREVIOUS); a key that opens none stops here.
-      await oa.prepare().catch((error: unknown) => {
-        throw new ConfigError(
-          `Zalo OA tokens in the database cannot be read: ${error instanceof Error ? error.message : String(error)}. Check SECRETS_KEY (and SECRETS_KEY_PREVIOUS after a rotation), or put new tokens in ZALO_OA_ACCESS_TOKEN and ZALO_OA_REFRESH_TOKEN.`,
-        );
-      });
-      channels.push(oa);
-    }
+    if (config.zaloOa) channels.push(await zaloOaChannel(config, { db, render, clock, logger }));
 
     const queues = new Map<string, Queue<DeliveryJob>>(
       channels.map((channel) => [channel.name, createDeliveryQueue(channel.name, redis, config.queuePrefix)]),
@@ -392,6 +356,42 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     await stop();
     throw error;
   }
+}
+
+/** The Zalo OA channel, its stored tokens sealed with SECRETS_KEY before anything uses them. */
+async function zaloOaChannel(
+  config: Config,
+  deps: { db: Db; render: Renderer; clock: Clock; logger: Logger },
+): Promise<Channel> {
+  const { createZaloOaChannel } = await import('./channels/zalo/oa.ts');
+  const { SecretBoxError } = await import('./secret-box.ts');
+  const oaConfig = config.zaloOa;
+  if (!oaConfig || !config.secretsKeys)
+    throw new ConfigError('Invalid configuration: SECRETS_KEY is required with ZALO_OA_APP_ID');
+  const logger = deps.logger.child({ channel: 'zalo_oa' });
+  const appId = oaConfig.appId;
+  const onTokenFailure = (reason: string) =>
+    void alertAdmins(deps.db, {
+      dedupeKey: `alert:zalo_oa_token:${appId}:${deps.clock.now().toISOString().slice(0, 13)}`,
+      message: (locale) => deps.render.text(locale, 'admin.oaTokenFailed', { appId, reason }),
+      avoidChannels: ['zalo_oa'],
+    }).catch((error: unknown) => logger.error({ err: error }, 'could not alert the admins'));
+  const oa = createZaloOaChannel({
+    ...oaConfig,
+    secretsKeys: config.secretsKeys,
+    db: deps.db,
+    logger,
+    onTokenFailure,
+    now: () => deps.clock.now(),
+  });
+  // Seals tokens kept in the clear (or under SECRETS_KEY_PREVIOUS); a key that opens none stops here.
+  await oa.prepare().catch((error: unknown) => {
+    if (!(error instanceof SecretBoxError)) throw error;
+    throw new ConfigError(
+      `Zalo OA tokens in the database cannot be read: ${error.message}. Check SECRETS_KEY (and SECRETS_KEY_PREVIOUS after a rotation), or put new tokens in ZALO_OA_ACCESS_TOKEN and ZALO_OA_REFRESH_TOKEN.`,
+    );
+  });
+  return oa;
 }
 
 /**

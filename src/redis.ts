@@ -1,9 +1,27 @@
 import { Redis } from 'ioredis';
+import type { Logger } from './logger.ts';
 import { DependencyRefused } from './startup.ts';
 
 /** BullMQ requires maxRetriesPerRequest: null on connections its workers block on. */
 export function createRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+}
+
+/**
+ * ioredis reconnects by itself; without a listener every failed attempt would print a stack trace. An outage
+ * is logged once when it starts and once when it ends.
+ */
+export function logOutages(redis: Redis, logger: Logger): void {
+  let down = false;
+  redis.on('error', (error: unknown) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: error }, 'Redis unreachable; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('Redis reachable again');
+    down = false;
+  });
 }
 
 /** Answers that no amount of waiting changes: a wrong password, a user without rights, a wrong database. */
