@@ -13,6 +13,20 @@ export interface AddressCounter {
   waitFor(address: string): Promise<number>;
 }
 
+/**
+ * How long a request waits for its count: Redis away (commands queue until it is back) must not hold every
+ * call to the API and the webhooks. Without an answer in time the request goes on uncounted.
+ */
+const COUNT_DEADLINE_MS = 1_000;
+
+function orAfter<T>(work: Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), COUNT_DEADLINE_MS);
+  });
+  return Promise.race([work.catch(() => fallback), late]).finally(() => clearTimeout(timer));
+}
+
 export class RedisAddressCounter implements AddressCounter {
   constructor(
     private readonly redis: Redis,
@@ -29,7 +43,10 @@ export class RedisAddressCounter implements AddressCounter {
 
   async count(address: string): Promise<{ count: number; resetSeconds: number }> {
     const key = this.key(address);
-    const answers = await this.redis.multi().incr(key).expire(key, this.windowSeconds, 'NX').ttl(key).exec();
+    const answers = await orAfter(
+      this.redis.multi().incr(key).expire(key, this.windowSeconds, 'NX').ttl(key).exec(),
+      null,
+    );
     const count = Number(answers?.[0]?.[1] ?? 0);
     const ttl = Number(answers?.[2]?.[1] ?? this.windowSeconds);
     return { count, resetSeconds: ttl > 0 ? ttl : this.windowSeconds };
@@ -37,7 +54,7 @@ export class RedisAddressCounter implements AddressCounter {
 
   async waitFor(address: string): Promise<number> {
     const key = this.key(address);
-    const answers = await this.redis.multi().get(key).ttl(key).exec();
+    const answers = await orAfter(this.redis.multi().get(key).ttl(key).exec(), null);
     const count = Number(answers?.[0]?.[1] ?? 0);
     if (count < this.max) return 0;
     const ttl = Number(answers?.[1]?.[1] ?? this.windowSeconds);
