@@ -182,21 +182,23 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // The last state of each check, so that a dependency going down (and coming back) is logged once.
   const lastReadiness = new Map<string, string>();
   app.get('/readyz', async (request, reply) => {
-    const checks: Record<string, string> = {};
-    let ready = true;
-    for (const [name, check] of Object.entries(deps.readiness)) {
-      try {
-        await withDeadline(check(), READINESS_DEADLINE_MS);
-        checks[name] = 'ok';
-      } catch (error) {
-        ready = false;
-        // Which dependency is down, never its raw error (hosts, users, internals): that goes to the log.
-        checks[name] = error instanceof ReadinessProblem ? error.message : 'unreachable';
-        if (lastReadiness.get(name) !== checks[name])
-          request.log.warn({ err: error, check: name }, 'readiness check failed');
-      }
-      lastReadiness.set(name, checks[name] ?? '');
-    }
+    const results = await Promise.all(
+      Object.entries(deps.readiness).map(async ([name, check]) => {
+        try {
+          await withDeadline(check(), READINESS_DEADLINE_MS);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          // Which dependency is down, never its raw error (hosts, users, internals): that goes to the log.
+          const state = error instanceof ReadinessProblem ? error.message : 'unreachable';
+          if (lastReadiness.get(name) !== state)
+            request.log.warn({ err: error, check: name }, 'readiness check failed');
+          return [name, state] as const;
+        }
+      }),
+    );
+    for (const [name, state] of results) lastReadiness.set(name, state);
+    const checks = Object.fromEntries(results);
+    const ready = results.every(([, state]) => state === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
   });
 
