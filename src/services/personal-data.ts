@@ -82,6 +82,7 @@ export async function exportOfficialData(db: Queryable, code: string, now: Date)
     },
   });
   if (!official) throw notFound('official', code);
+  // audit: official.export (who asked for it: handing out personal data is itself recorded)
   const id = official.id;
   const [reports, acts, exemplars, messages, digests, audit] = await Promise.all([
     db.$queryRaw`
