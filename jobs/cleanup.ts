@@ -2,6 +2,13 @@ import type { Job } from './types.ts';
 
 const DAY = 24 * 3600_000;
 
+/**
+ * Inbound update ids are the dedupe keys of every webhook: kept far longer than any platform redelivers
+ * (Telegram a day) and than the oldest Zalo OA event accepted (24 h, OA_EVENT_MAX_AGE_MS), so a replay
+ * within the window always finds its id.
+ */
+export const INBOUND_IDS_KEPT_DAYS = 30;
+
 /** Deletes what is only kept for a while: recorded update ids, expired questions, old job runs. */
 export const cleanupJob = (timezone: string): Job => ({
   name: 'cleanup',
@@ -9,8 +16,7 @@ export const cleanupJob = (timezone: string): Job => ({
   timezone,
   description: 'deletes old inbound update ids, expired pending replies and old job runs',
   run: async (ctx, { at, dryRun }) => {
-    // Telegram re-sends an update for at most a day; 30 days is far beyond any redelivery.
-    const inbound = { receivedAt: { lt: new Date(at.getTime() - 30 * DAY) } };
+    const inbound = { receivedAt: { lt: new Date(at.getTime() - INBOUND_IDS_KEPT_DAYS * DAY) } };
     const pending = { expiresAt: { lt: new Date(at.getTime() - DAY) } };
     const runs = { startedAt: { lt: new Date(at.getTime() - 90 * DAY) } };
     const counts = dryRun

@@ -2,6 +2,7 @@ import type { Db } from '../src/db/client.ts';
 import type { CalendarData } from '../src/domain/calendar.ts';
 import type { Logger } from '../src/logger.ts';
 import type { ChaseRenderer, DigestRenderer } from '../src/services/ports.ts';
+import type { RetentionPolicy } from '../src/services/retention.ts';
 import type { SweepMessage } from '../src/services/reminders.ts';
 
 /** What every job gets: the database, the renderer, the time zone; the relay where this process has one. */
@@ -12,6 +13,8 @@ export interface JobContext {
   calendarData?: CalendarData | undefined;
   relay?: { sweep(): Promise<number> } | undefined;
   logger: Logger;
+  /** How long personal data is kept (the retention job); absent: the defaults. */
+  retention?: RetentionPolicy | undefined;
 }
 
 export interface JobRunOptions {

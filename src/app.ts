@@ -3,11 +3,11 @@ import type { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Channel } from './channels/channel.ts';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { makeAttachment } from './conversation/attachments.ts';
 import type { Dialogue } from './conversation/dialogue.ts';
 import { Renderer } from './conversation/render.ts';
-import { createDb, type Db } from './db/client.ts';
+import { createDb, probePostgres, type Db } from './db/client.ts';
 import { fileLinks } from './file-links.ts';
 import { applyMigrations, ensureDatabase } from './db/migrate.ts';
 import { createDeliveryQueue, type DeliveryJob } from './delivery/queues.ts';
@@ -16,8 +16,10 @@ import { OutboxRelay } from './delivery/relay.ts';
 import { createTranslator } from './i18n.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { createRedis } from './redis.ts';
+import { createRedis, logOutages, probeRedis } from './redis.ts';
+import { printableUrl, waitUntilReachable } from './startup.ts';
 import { alertAdmins } from './services/alerts.ts';
+import type { LinkCodeKeys } from './services/officials.ts';
 import { systemClock, type Clock, type Random } from './services/ports.ts';
 import { linkGuard, RedisThrottle } from './throttle.ts';
 import { createJobs } from '../jobs/index.ts';
@@ -31,6 +33,39 @@ import type { JobContext } from '../jobs/types.ts';
 export interface AppOptions {
   clock?: Clock;
   random?: Random;
+  /** Ends the wait for PostgreSQL and Redis (a stop signal during start-up). */
+  signal?: AbortSignal;
+  /** Where start-up tells a person what it waits for (one line each); stderr by default. */
+  say?: (line: string) => void;
+}
+
+/** PostgreSQL and Redis, waited for in parallel: each says in one line what it waits for (startup.ts). */
+function waitForDependencies(
+  config: Pick<Config, 'databaseUrl' | 'redisUrl'>,
+  options: { say: (line: string) => void; signal?: AbortSignal },
+): Promise<unknown> {
+  return Promise.all([
+    waitUntilReachable(
+      {
+        name: 'PostgreSQL',
+        variable: 'DATABASE_URL',
+        url: config.databaseUrl,
+        hint: 'Start PostgreSQL (e.g. on 127.0.0.1:5432) or set DATABASE_URL; see README, "If start-up waits".',
+        probe: () => probePostgres(config.databaseUrl),
+      },
+      options,
+    ),
+    waitUntilReachable(
+      {
+        name: 'Redis',
+        variable: 'REDIS_URL',
+        url: config.redisUrl,
+        hint: 'Start Redis (e.g. on 127.0.0.1:6379) or set REDIS_URL; see README, "If start-up waits".',
+        probe: () => probeRedis(config.redisUrl),
+      },
+      options,
+    ),
+  ]);
 }
 
 export interface App {
@@ -63,13 +98,23 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   };
 
   try {
+    await waitForDependencies(config, {
+      say: options.say ?? ((line: string) => process.stderr.write(`${line}\n`)),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     await ensureDatabase(config.databaseUrl);
+    if (config.demo) {
+      // Before anything is migrated or written: demo mode never touches a database that is not its own.
+      const { refuseForeignDatabase } = await import('./demo/demo.ts');
+      await refuseForeignDatabase(config.databaseUrl, config.databaseUrlFromEnvironment);
+    }
     const applied = await applyMigrations(config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
     const db = createDb(config.databaseUrl);
     stoppers.push(() => db.$disconnect());
     const redis: Redis = createRedis(config.redisUrl);
+    logOutages(redis, logger);
     stoppers.push(() => redis.quit());
     const metrics = createMetrics();
     const render = new Renderer(createTranslator(), config.timeZone);
@@ -122,18 +167,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         }),
       );
     }
-    if (config.zaloOa) {
-      const { createZaloOaChannel } = await import('./channels/zalo/oa.ts');
-      const oaLogger = logger.child({ channel: 'zalo_oa' });
-      const appId = config.zaloOa.appId;
-      const onTokenFailure = (reason: string) =>
-        void alertAdmins(db, {
-          dedupeKey: `alert:zalo_oa_token:${appId}:${clock.now().toISOString().slice(0, 13)}`,
-          message: (locale) => render.text(locale, 'admin.oaTokenFailed', { appId, reason }),
-          avoidChannels: ['zalo_oa'],
-        }).catch((error: unknown) => oaLogger.error({ err: error }, 'could not alert the admins'));
-      channels.push(createZaloOaChannel({ ...config.zaloOa, db, logger: oaLogger, onTokenFailure }));
-    }
+    if (config.zaloOa) channels.push(await zaloOaChannel(config, { db, render, clock, logger }));
 
     const queues = new Map<string, Queue<DeliveryJob>>(
       channels.map((channel) => [channel.name, createDeliveryQueue(channel.name, redis, config.queuePrefix)]),
@@ -149,6 +183,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       timeZone: config.timeZone,
       logger: logger.child({ component: 'jobs' }),
       relay: new OutboxRelay({ db, databaseUrl: config.databaseUrl, queues, redis, logger }),
+      retention: config.retention,
     };
     const jobsQueue = createJobsQueue(redis, config.queuePrefix);
     stoppers.push(() => jobsQueue.close());
@@ -208,7 +243,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         metrics,
         clock,
       });
-      const { RawTransactions } = await import('./db/raw-transactions.ts');
+      const [{ RawTransactions }, { authFailureCounter, fileDownloadCounters }] = await Promise.all([
+        import('./db/raw-transactions.ts'),
+        import('./http/slow-down.ts'),
+      ]);
       const raw = new RawTransactions(config.databaseUrl);
       stoppers.push(() => raw.end());
       // Stops after the server and the channels (stoppers run in reverse): no new answers, then the last ones.
@@ -224,6 +262,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         clock,
         timeZone: config.timeZone,
         logger,
+        linkCodeKeys: config.linkCodeKeys ?? unusableLinkCodeKeys(),
         numberedChoiceChannels: new Set(channels.filter((c) => c.numberedChoices).map((c) => c.name)),
       });
       const handleEvent = async (event: Parameters<Dialogue['handle']>[0]) => {
@@ -250,7 +289,19 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         channels,
         jobs: createJobsApi(jobs, jobContext),
         attachments: makeFile,
-        files: filesSecret ? { secret: filesSecret, clock, attachments: makeFile } : undefined,
+        files: filesSecret
+          ? {
+              secret: filesSecret,
+              clock,
+              attachments: makeFile,
+              limits: fileDownloadCounters(redis, config.queuePrefix),
+            }
+          : undefined,
+        linkCodeKeys: config.linkCodeKeys,
+        metricsToken: config.metricsToken,
+        authFailures: authFailureCounter(redis, config.queuePrefix),
+        zaloSiteVerification: config.zaloSiteVerification,
+        trustProxy: config.trustProxy,
         boardQueues: [...queues.values(), jobsQueue],
         demo:
           config.demo && config.telegram && telegramApiRoot
@@ -260,6 +311,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
                 random,
                 emulatorUrl: telegramApiRoot,
                 botToken: config.telegram.token,
+                linkCodeKeys: config.linkCodeKeys ?? unusableLinkCodeKeys(),
                 ready: () => demoSeeded,
               }
             : undefined,
@@ -301,7 +353,15 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
 
     if (config.demo && runs('web')) {
       const { seedDemo } = await import('./demo/demo.ts');
-      const codes = await seedDemo({ db, clock, random, render, timeZone: config.timeZone, logger });
+      const codes = await seedDemo({
+        db,
+        clock,
+        random,
+        render,
+        timeZone: config.timeZone,
+        logger,
+        linkCodeKeys: config.linkCodeKeys ?? unusableLinkCodeKeys(),
+      });
       demoSeeded = true;
       printDemoHelp(config, telegramApiRoot ?? '', address ?? '', codes);
     }
@@ -313,6 +373,50 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   }
 }
 
+/** The Zalo OA channel, its stored tokens sealed with SECRETS_KEY before anything uses them. */
+async function zaloOaChannel(
+  config: Config,
+  deps: { db: Db; render: Renderer; clock: Clock; logger: Logger },
+): Promise<Channel> {
+  const { createZaloOaChannel } = await import('./channels/zalo/oa.ts');
+  const { SecretBoxError } = await import('./secret-box.ts');
+  const oaConfig = config.zaloOa;
+  if (!oaConfig || !config.secretsKeys)
+    throw new ConfigError('Invalid configuration: SECRETS_KEY is required with ZALO_OA_APP_ID');
+  const logger = deps.logger.child({ channel: 'zalo_oa' });
+  const appId = oaConfig.appId;
+  const onTokenFailure = (reason: string) =>
+    void alertAdmins(deps.db, {
+      dedupeKey: `alert:zalo_oa_token:${appId}:${deps.clock.now().toISOString().slice(0, 13)}`,
+      message: (locale) => deps.render.text(locale, 'admin.oaTokenFailed', { appId, reason }),
+      avoidChannels: ['zalo_oa'],
+    }).catch((error: unknown) => logger.error({ err: error }, 'could not alert the admins'));
+  const oa = createZaloOaChannel({
+    ...oaConfig,
+    secretsKeys: config.secretsKeys,
+    db: deps.db,
+    logger,
+    onTokenFailure,
+    now: () => deps.clock.now(),
+  });
+  // Seals tokens kept in the clear (or under SECRETS_KEY_PREVIOUS); a key that opens none stops here.
+  await oa.prepare().catch((error: unknown) => {
+    if (!(error instanceof SecretBoxError)) throw error;
+    throw new ConfigError(
+      `Zalo OA tokens in the database cannot be read: ${error.message}. Check SECRETS_KEY (and SECRETS_KEY_PREVIOUS after a rotation), or put new tokens in ZALO_OA_ACCESS_TOKEN and ZALO_OA_REFRESH_TOKEN.`,
+    );
+  });
+  return oa;
+}
+
+/**
+ * Keys no code was ever hashed with, for a service that has no key (no SECRETS_KEY, no admin token): then
+ * nobody can issue a code either, and only codes stored before keys existed (plain SHA-256) still redeem.
+ */
+function unusableLinkCodeKeys(): LinkCodeKeys {
+  return { current: randomBytes(32), previous: [] };
+}
+
 function printDemoHelp(
   config: Config,
   emulatorUrl: string,
@@ -320,10 +424,15 @@ function printDemoHelp(
   codes: { code: string; name: string; role: string; linkCode: string }[],
 ): void {
   const token = config.telegram?.token ?? '';
+  // A token the operator set is theirs to know: it is never printed, only referred to.
+  const adminToken = config.adminTokenFromEnvironment ? '$ADMIN_API_TOKEN' : (config.adminApiToken ?? '');
   const lines = [
     '',
     '=== Demo mode: no TELEGRAM_BOT_TOKEN, so the bot talks to a local Telegram emulator ===',
-    `Emulator: ${emulatorUrl}   Service: ${address}   Admin API token: ${config.adminApiToken ?? ''}`,
+    `Database: ${printableUrl(config.databaseUrl)} (the demo's own; set DATABASE_URL to use another empty one)`,
+    `Emulator: ${emulatorUrl} (this machine only)   Service: ${address}   Admin API token: ${
+      config.adminTokenFromEnvironment ? 'the ADMIN_API_TOKEN you set' : adminToken
+    }`,
     'Sample data: UBND huyện Tam Đường, its departments and communes, and plan 01/KH-UBND (already launched).',
     'Link codes for the sample officials (single use, valid 72 h):',
     ...codes.map((c) => `  ${c.linkCode}  ${c.name} (${c.role}, ${c.code})`),
@@ -334,7 +443,7 @@ function printDemoHelp(
     `    -d '{"botToken":"${token}","from":{"id":1001,"first_name":"Demo"},"chat":{"id":1001,"type":"private"},"text":"/start ${codes[0]?.linkCode ?? 'CODE'}"}'`,
     `  curl -s -XPOST ${emulatorUrl}/getUpdates -H 'content-type: application/json' -d '{"token":"${token}","chatId":1001}'`,
     'Then try: /nhiemvu, /baocao, "đã xong", "đang triển khai 60%", "vướng kinh phí", /tonghop, /ngonngu, /huongdan.',
-    `Admin API: curl -H 'Authorization: Bearer ${config.adminApiToken ?? ''}' ${address}/api/campaigns`,
+    `Admin API: curl -H "Authorization: Bearer ${adminToken}" ${address}/api/campaigns`,
     '',
     `Operator console: ${address}/console`,
     `  Sign in as the sample admin Lò Thị Hoa: first pick her on ${address}/demo (that links her chat),`,

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { parseSecretsKey } from './secret-box.ts';
 
 /** Roles a process can run; `all` runs every one of them in one process. */
 export const ROLES = ['all', 'web', 'worker', 'scheduler'] as const;
@@ -13,9 +14,29 @@ const optionalString = z
 
 const urlString = z.string().trim().url();
 
+/** A secret someone chose (tokens, webhook secrets): short ones are guessable. */
+const chosenSecret = (rule: RegExp, message: string) =>
+  optionalString.pipe(z.string().regex(rule, message).optional());
+
+const secretsKey = optionalString.pipe(
+  z
+    .string()
+    .refine((value) => {
+      try {
+        parseSecretsKey(value);
+        return true;
+      } catch {
+        return false;
+      }
+    }, '32 random bytes in base64 (e.g. openssl rand -base64 32)')
+    .optional(),
+);
+
+const days = (fallback: number) => z.coerce.number().int().min(1).max(3650).default(fallback);
+
 const schema = z
   .object({
-    DATABASE_URL: urlString.default('postgresql://postgres@127.0.0.1:5432/thidua'),
+    DATABASE_URL: optionalString.pipe(urlString.optional()),
     REDIS_URL: urlString.default('redis://127.0.0.1:6379/0'),
     QUEUE_PREFIX: z
       .string()
@@ -24,7 +45,25 @@ const schema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
     PUBLIC_URL: optionalString.pipe(urlString.optional()),
-    ADMIN_API_TOKEN: optionalString,
+    ADMIN_API_TOKEN: chosenSecret(/^\S{16,}$/, 'at least 16 characters, no spaces'),
+    METRICS_TOKEN: chosenSecret(/^\S{16,}$/, 'at least 16 characters, no spaces'),
+    SECRETS_KEY: secretsKey,
+    SECRETS_KEY_PREVIOUS: secretsKey,
+    TRUST_PROXY: optionalString.pipe(
+      z
+        .string()
+        .regex(/^(true|false|\d{1,2}|[0-9a-fA-F.:/, ]+)$/, 'true, false, a hop count or addresses')
+        .optional(),
+    ),
+    ZALO_SITE_VERIFICATION: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,200}$/, 'the code Zalo gives, letters, digits, _ and -')
+        .optional(),
+    ),
+    RETENTION_MESSAGE_DAYS: days(30),
+    RETENTION_INBOUND_TEXT_DAYS: days(90),
+    RETENTION_LINK_CODE_DAYS: days(30),
     FILES_URL_SECRET: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
     TZ_DEFAULT: z
       .string()
@@ -42,22 +81,15 @@ const schema = z
     TELEGRAM_MODE: z.enum(['webhook', 'polling']).optional(),
     // Telegram's free bulk rate; above it the bot pays per message (allow_paid_broadcast, up to 1,000/s).
     TELEGRAM_MAX_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(30),
-    TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,256}$/, '1-256 characters of A-Z, a-z, 0-9, _ and -')
-        .optional(),
+    TELEGRAM_WEBHOOK_SECRET: chosenSecret(
+      /^[A-Za-z0-9_-]{16,256}$/,
+      '16-256 characters of A-Z, a-z, 0-9, _ and -',
     ),
     DEMO_TELEGRAM_PORT: z.coerce.number().int().min(0).max(65535).default(9001),
     ZALO_BOT_TOKEN: optionalString,
     ZALO_BOT_API_ROOT: urlString.default('https://bot-api.zaloplatforms.com'),
     ZALO_BOT_MODE: z.enum(['webhook', 'polling']).optional(),
-    ZALO_BOT_WEBHOOK_SECRET: optionalString.pipe(
-      z
-        .string()
-        .regex(/^[\x21-\x7e]{8,256}$/, '8-256 visible ASCII characters')
-        .optional(),
-    ),
+    ZALO_BOT_WEBHOOK_SECRET: chosenSecret(/^[\x21-\x7e]{16,256}$/, '16-256 visible ASCII characters'),
     ZALO_OA_APP_ID: optionalString,
     ZALO_OA_SECRET_KEY: optionalString,
     ZALO_OA_APP_SECRET: optionalString,
@@ -85,7 +117,8 @@ const schema = z
         });
     }
     if (env.ZALO_OA_APP_ID) {
-      for (const name of ['ZALO_OA_SECRET_KEY', 'ZALO_OA_REFRESH_TOKEN'] as const)
+      // The OA's tokens are kept in the database, encrypted with SECRETS_KEY.
+      for (const name of ['ZALO_OA_SECRET_KEY', 'ZALO_OA_REFRESH_TOKEN', 'SECRETS_KEY'] as const)
         if (!env[name])
           ctx.addIssue({ code: 'custom', path: [name], message: 'is required with ZALO_OA_APP_ID' });
     } else {
@@ -98,6 +131,12 @@ const schema = z
         if (env[name])
           ctx.addIssue({ code: 'custom', path: ['ZALO_OA_APP_ID'], message: `is required with ${name}` });
     }
+    if (env.SECRETS_KEY_PREVIOUS && !env.SECRETS_KEY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SECRETS_KEY'],
+        message: 'is required with SECRETS_KEY_PREVIOUS',
+      });
     const telegramMode = env.TELEGRAM_MODE ?? (env.PUBLIC_URL ? 'webhook' : 'polling');
     if (env.TELEGRAM_BOT_TOKEN && telegramMode === 'webhook') {
       if (!env.PUBLIC_URL)
@@ -114,14 +153,52 @@ const schema = z
 /** Every environment variable the service reads (deployment files are checked against it). */
 export const ENV_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
+/** How long personal data is kept before the retention job purges it (days). */
+export interface RetentionPolicy {
+  /** Bodies of messages sent (or failed) this long ago. */
+  messageDays: number;
+  /** The words people typed (a report's source text) this long ago. */
+  inboundTextDays: number;
+  /** Link codes this long after they expired or were used. */
+  linkCodeDays: number;
+}
+
+/** A current key and the keys it replaced, still accepted while they may be in use. */
+export interface KeyRing {
+  current: Buffer;
+  previous: Buffer[];
+}
+
+export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/thidua';
+/** Demo mode's own database when DATABASE_URL is not set: the demo never writes into the real one. */
+export const DEMO_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/thidua_demo';
+
 export interface Config {
   databaseUrl: string;
+  /** False when DATABASE_URL was not set (the default, or the demo's own database, is used). */
+  databaseUrlFromEnvironment: boolean;
   redisUrl: string;
   queuePrefix: string;
   port: number;
   host: string;
   publicUrl: string | undefined;
   adminApiToken: string | undefined;
+  /** True when ADMIN_API_TOKEN came from the environment: then it is never printed. */
+  adminTokenFromEnvironment: boolean;
+  /** When set, /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
+  /** SECRETS_KEY (and SECRETS_KEY_PREVIOUS): encrypt platform tokens kept in the database. */
+  secretsKeys: KeyRing | undefined;
+  /**
+   * Link codes are stored as HMAC-SHA256 under these (derived from SECRETS_KEY, else from the admin token),
+   * so a copy of the database alone does not let anyone try all 5.9e14 codes; undefined: none can be issued.
+   */
+  linkCodeKeys: KeyRing | undefined;
+  /** Fastify's trustProxy: whose X-Forwarded-For to believe for the caller's address. */
+  trustProxy: boolean | number | string[];
+  /** The content of Zalo's domain-verification meta tag served at `/`. */
+  zaloSiteVerification: string | undefined;
+  retention: RetentionPolicy;
   /**
    * Signs the public links of chart pictures and workbooks (/files/…) for channels that fetch media by URL
    * (Zalo); undefined when there is neither FILES_URL_SECRET nor an admin token to derive it from.
@@ -187,14 +264,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const demo = !e.TELEGRAM_BOT_TOKEN && !e.ZALO_BOT_TOKEN && !e.ZALO_OA_APP_ID;
   const telegramToken = e.TELEGRAM_BOT_TOKEN ?? (demo ? DEMO_TELEGRAM_TOKEN : undefined);
   const adminApiToken = e.ADMIN_API_TOKEN ?? (demo ? DEMO_ADMIN_TOKEN : undefined);
+  const secretsKeys = e.SECRETS_KEY
+    ? {
+        current: parseSecretsKey(e.SECRETS_KEY),
+        previous: e.SECRETS_KEY_PREVIOUS ? [parseSecretsKey(e.SECRETS_KEY_PREVIOUS)] : [],
+      }
+    : undefined;
   return {
-    databaseUrl: e.DATABASE_URL,
+    databaseUrl: e.DATABASE_URL ?? (demo ? DEMO_DATABASE_URL : DEFAULT_DATABASE_URL),
+    databaseUrlFromEnvironment: e.DATABASE_URL !== undefined,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     port: e.PORT,
     host: e.HOST,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     adminApiToken,
+    adminTokenFromEnvironment: e.ADMIN_API_TOKEN !== undefined,
+    metricsToken: e.METRICS_TOKEN,
+    secretsKeys,
+    linkCodeKeys: linkCodeKeys(secretsKeys, adminApiToken),
+    trustProxy: trustProxy(e.TRUST_PROXY),
+    zaloSiteVerification: e.ZALO_SITE_VERIFICATION,
+    retention: {
+      messageDays: e.RETENTION_MESSAGE_DAYS,
+      inboundTextDays: e.RETENTION_INBOUND_TEXT_DAYS,
+      linkCodeDays: e.RETENTION_LINK_CODE_DAYS,
+    },
     // Derived, not the admin token itself: a leaked file link must say nothing about the admin token.
     filesUrlSecret:
       e.FILES_URL_SECRET ??
@@ -236,4 +331,53 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
           }
         : undefined,
   };
+}
+
+const derive = (secret: string | Buffer, purpose: string) =>
+  createHmac('sha256', secret).update(`thidua:${purpose}`).digest();
+
+/**
+ * The link-code keys: from SECRETS_KEY (its previous key too), else from the admin token. A key derived
+ * from the admin token stays accepted after SECRETS_KEY is set, so codes already handed out keep working.
+ */
+function linkCodeKeys(secrets: KeyRing | undefined, adminToken: string | undefined): KeyRing | undefined {
+  const fromToken = adminToken ? [derive(adminToken, 'link-codes')] : [];
+  if (!secrets) {
+    const [current] = fromToken;
+    return current ? { current, previous: [] } : undefined;
+  }
+  return {
+    current: derive(secrets.current, 'link-codes'),
+    previous: [...secrets.previous.map((key) => derive(key, 'link-codes')), ...fromToken],
+  };
+}
+
+function trustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+/** Every secret value of a configuration: the logger masks each wherever it would appear. */
+export function configuredSecrets(config: Config): string[] {
+  return [
+    config.adminApiToken,
+    config.metricsToken,
+    config.filesUrlSecret,
+    config.telegram?.token,
+    config.telegram?.webhookSecret,
+    config.zaloBot?.token,
+    config.zaloBot?.webhookSecret,
+    config.zaloOa?.secretKey,
+    config.zaloOa?.appSecret,
+    config.zaloOa?.accessToken,
+    config.zaloOa?.refreshToken,
+    ...(config.secretsKeys
+      ? [config.secretsKeys.current, ...config.secretsKeys.previous].map((key) => key.toString('base64'))
+      : []),
+  ].filter((value): value is string => value !== undefined);
 }

@@ -1,7 +1,11 @@
 import { setFlagsFromString } from 'node:v8';
-import { startApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { startApp, type App } from './app.ts';
+import { ConfigError, configuredSecrets, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { DependencyRefused, StartupAborted } from './startup.ts';
+
+/** However stuck a dependency is, a stop signal ends the process within this (orchestrators wait 10 s). */
+const STOP_DEADLINE_MS = 8_000;
 
 /** Entry: `node src/main.ts [all|web|worker|scheduler]`. */
 async function main(): Promise<void> {
@@ -21,12 +25,24 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
-  const app = await startApp(config, logger);
+  const logger = createLogger(config.logLevel, { secrets: configuredSecrets(config) });
+
+  // Signals are taken from the first moment: a start-up waiting for PostgreSQL or Redis ends at once, and a
+  // shutdown that hangs on a dependency that went away is cut short.
+  const starting = new AbortController();
+  let app: App | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    setTimeout(() => {
+      logger.error({ signal }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    if (!app) {
+      starting.abort();
+      return;
+    }
     logger.info({ signal }, 'shutting down');
     app.stop().then(
       () => process.exit(0),
@@ -38,6 +54,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    app = await startApp(config, logger, { signal: starting.signal });
+  } catch (error) {
+    if (error instanceof StartupAborted) process.exit(0);
+    if (error instanceof ConfigError || error instanceof DependencyRefused) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  // A signal that came while the last step of start-up was running.
+  if (stopping) {
+    stopping = false;
+    shutdown('SIGTERM');
+  }
 }
 
 main().catch((error: unknown) => {

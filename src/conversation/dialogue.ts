@@ -4,6 +4,7 @@ import type { OutboundMessage } from '../domain/message.ts';
 import type { Logger } from '../logger.ts';
 import { openTurn, reactivateAccount } from '../services/accounts.ts';
 import { writeOutboxReturning } from '../services/outbox.ts';
+import type { LinkCodeKeys } from '../services/officials.ts';
 import type { Clock, Throttle } from '../services/ports.ts';
 import { TurnEngine, type TurnTransaction } from './engine.ts';
 import { storableEvent, type HandleResult, type InboundEvent } from './events.ts';
@@ -24,6 +25,8 @@ export interface DialogueDeps {
   clock: Clock;
   timeZone: string;
   logger: Logger;
+  /** The server-side keys link codes are hashed with (config.linkCodeKeys). */
+  linkCodeKeys: LinkCodeKeys;
   /**
    * Channels without buttons (their adapters number the choices): there a reply "1", "2"… or a choice's
    * words answers the latest choices offered in the chat.
@@ -58,6 +61,7 @@ export class Dialogue {
       dialogueRoutes({
         throttle: deps.throttle,
         linkGuard: deps.linkGuard,
+        linkCodeKeys: deps.linkCodeKeys,
         numberedChoiceChannels: deps.numberedChoiceChannels ?? new Set(),
       });
     this.engine = new TurnEngine({

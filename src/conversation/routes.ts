@@ -9,10 +9,13 @@ import { statusReports } from './features/status.ts';
 import { inScope, isSummaryRequest, summaries, supervisorsOnly } from './features/summaries.ts';
 import { prisma, raw, Router } from './router.ts';
 import { requireLinked } from './turn.ts';
+import type { LinkCodeKeys } from '../services/officials.ts';
 
 export interface RouteDeps {
   throttle: Throttle;
   linkGuard?: Throttle | undefined;
+  /** The server-side keys link codes are hashed with. */
+  linkCodeKeys: LinkCodeKeys;
   /** Channels without buttons: there a reply "1", "2"… or a choice's words answers the latest choices. */
   numberedChoiceChannels: ReadonlySet<string>;
 }

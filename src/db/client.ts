@@ -1,5 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { DependencyRefused } from '../startup.ts';
 
 export type Db = PrismaClient;
 /** The client handed to code running inside `db.$transaction(async (tx) => …)`. */
@@ -24,4 +26,28 @@ export const SESSION_OPTIONS = `-c jit=off -c statement_timeout=${STATEMENT_TIME
 
 export function createDb(connectionString: string): Db {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10, options: SESSION_OPTIONS }) });
+}
+
+/** SQLSTATEs no amount of waiting changes: bad password or role, no permission, a malformed request. */
+const REFUSED_CLASSES = ['28', '42', '08P01'];
+
+/**
+ * One connection attempt with a deadline: resolves when PostgreSQL answers (a database still to be created
+ * counts: the server answered). A server still starting or shutting down is worth waiting for.
+ */
+export async function probePostgres(connectionString: string, timeoutMs = 5_000): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    const code = error instanceof pg.DatabaseError ? (error.code ?? '') : '';
+    if (code === '3D000') return; // no such database yet: ensureDatabase creates it
+    if (REFUSED_CLASSES.some((prefix) => code.startsWith(prefix)))
+      throw new DependencyRefused(error instanceof Error ? error.message : String(error));
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
-import { issueLinkCode } from '../services/officials.ts';
+import { issueLinkCode, type LinkCodeKeys } from '../services/officials.ts';
 import type { Clock, Random } from '../services/ports.ts';
 import { SAMPLE_OFFICIALS, SAMPLE_UNITS } from './sample-data.ts';
 
@@ -19,6 +19,7 @@ export interface DemoPageDeps {
   /** The emulator's base URL (its client API lives there too). */
   emulatorUrl: string;
   botToken: string;
+  linkCodeKeys: LinkCodeKeys;
   /** False until the sample data is loaded; the page retries meanwhile. */
   ready: () => boolean;
 }

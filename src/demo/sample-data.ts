@@ -40,9 +40,11 @@ function plusDays(today: string, days: number): string {
   return date.toISOString().slice(0, 10);
 }
 
+export const SAMPLE_CAMPAIGN_DOC_NUMBER = '01/KH-UBND';
+
 export function sampleCampaign(today: string): CampaignInput {
   return {
-    docNumber: '01/KH-UBND',
+    docNumber: SAMPLE_CAMPAIGN_DOC_NUMBER,
     title:
       'Phát động phong trào thi đua đặc biệt lập thành tích chào mừng kỷ niệm các sự kiện lịch sử của tỉnh',
     theme:

@@ -21,7 +21,14 @@ import {
   listCampaigns,
   updateCampaign,
 } from '../services/campaigns.ts';
-import { getOfficial, issueLinkCode, upsertOfficial } from '../services/officials.ts';
+import {
+  getOfficial,
+  issueLinkCode,
+  requireLinkCodeKeys,
+  upsertOfficial,
+  type LinkCodeKeys,
+} from '../services/officials.ts';
+import { eraseOfficial, exportOfficialData } from '../services/personal-data.ts';
 import { DomainError } from '../services/errors.ts';
 import type { ChaseRenderer, Clock, NewsRenderer, Random } from '../services/ports.ts';
 import { requireSupervisor, requireWholeOrganisation } from '../services/scope.ts';
@@ -45,6 +52,8 @@ export interface AdminApiDeps {
   jobs?: JobsApi | undefined;
   /** Makes the summary workbook and chart (GET /api/campaigns/:id/export.xlsx); absent: 404. */
   attachments?: ((ref: AttachmentRef) => Promise<AttachmentFile>) | undefined;
+  /** The keys link codes are hashed with; absent: no code can be issued (config.linkCodeKeys). */
+  linkCodeKeys?: LinkCodeKeys | undefined;
 }
 
 export interface JobsApi {
@@ -92,6 +101,7 @@ const officialBody = z.strictObject({
     })
     .nullable()
     .optional(),
+  active: z.boolean().optional(),
 });
 
 const taskBody = z.strictObject({
@@ -156,16 +166,45 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       api.put('/officials/:code', async (request) => {
         const params = codeParam.parse(request.params);
-        return upsertOfficial(db, params.code, officialBody.parse(request.body), callerOf(request));
+        return upsertOfficial(db, params.code, officialBody.parse(request.body), callerOf(request), {
+          now: deps.clock.now(),
+        });
       });
 
       api.get('/officials/:code', async (request) =>
         getOfficial(db, codeParam.parse(request.params).code, callerOf(request).principal),
       );
 
+      api.post('/officials/:code/erase', async (request) => {
+        const erased = await eraseOfficial(
+          db,
+          codeParam.parse(request.params).code,
+          deps.clock.now(),
+          callerOf(request),
+        );
+        return { ...erased, erasedAt: erased.erasedAt.toISOString() };
+      });
+
+      api.get('/officials/:code/export', async (request, reply) => {
+        const { code: officialCode } = codeParam.parse(request.params);
+        const data = await exportOfficialData(db, officialCode, deps.clock.now(), callerOf(request));
+        return reply
+          .header('cache-control', 'no-store')
+          .header(
+            'content-disposition',
+            `attachment; filename="official-${officialCode.replace(/[^A-Za-z0-9_.-]/g, '_')}.json"`,
+          )
+          .send(data);
+      });
+
       api.post('/officials/:code/link-codes', async (request, reply) => {
         const params = codeParam.parse(request.params);
-        const issued = await issueLinkCode(db, params.code, deps, callerOf(request));
+        const issued = await issueLinkCode(
+          db,
+          params.code,
+          { ...deps, linkCodeKeys: requireLinkCodeKeys(deps.linkCodeKeys) },
+          callerOf(request),
+        );
         const links: Record<string, string> = {};
         for (const channel of deps.channels) {
           const link = channel.deepLink?.(issued.code);

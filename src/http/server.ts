@@ -13,9 +13,12 @@ import type { Metrics } from '../metrics.ts';
 import { DomainError } from '../services/errors.ts';
 import { registerAdminApi, type AdminApiDeps } from './admin-api.ts';
 import { registerFileRoutes, type FileRoutesDeps } from './files.ts';
-import { registerQueuesBoard } from './queues-board.ts';
+import { QUEUES_BOARD_PATH, registerQueuesBoard } from './queues-board.ts';
+import type { AddressCounter } from './slow-down.ts';
 import { registerDemoPage, type DemoPageDeps } from '../demo/page.ts';
 import { registerConsole, type ConsoleDeps } from '../console/index.ts';
+import { ReadinessProblem } from '../readiness.ts';
+import { safeEqual } from '../secrets.ts';
 
 export interface ServerDeps extends AdminApiDeps {
   logger: Logger;
@@ -34,11 +37,53 @@ export interface ServerDeps extends AdminApiDeps {
   demo?: DemoPageDeps | undefined;
   /** The operators' console at /console; absent: 404. */
   console?: ConsoleDeps | undefined;
+  /** METRICS_TOKEN: when set, /metrics needs it as a bearer token. */
+  metricsToken?: string | undefined;
+  /** Counts wrong credentials per address (Redis); over its limit the address waits (429). */
+  authFailures?: AddressCounter | undefined;
+  /** ZALO_SITE_VERIFICATION: `/` serves Zalo's domain-verification meta tag; unset: `/` is 404. */
+  zaloSiteVerification?: string | undefined;
+  /** Fastify's trustProxy (TRUST_PROXY): whose X-Forwarded-For gives the caller's address. */
+  trustProxy?: boolean | number | string[] | undefined;
 }
+
+/** Where wrong credentials are counted and, over the limit, refused before anything is checked. */
+const GUARDED_PREFIXES = ['/api/', '/api?', '/webhooks/', '/metrics', QUEUES_BOARD_PATH];
+const guarded = (url: string) =>
+  GUARDED_PREFIXES.some((prefix) => url === prefix.replace(/[/?]$/, '') || url.startsWith(prefix));
 
 const errorBody = (code: string, message: string, details: unknown = null) => ({
   error: { code, message, details },
 });
+
+/** TRUST_PROXY as fastify takes it: a hop count becomes "trust the nearest n proxies". */
+function trustProxyOption(value: ServerDeps['trustProxy']): {
+  trustProxy?: boolean | string[] | ((address: string, hop: number) => boolean);
+} {
+  if (value === undefined || value === false) return {};
+  if (typeof value === 'number') return { trustProxy: (_address, hop) => hop < value };
+  return { trustProxy: value };
+}
+
+/** A check that does not answer in time counts as down (a Redis that is away queues commands forever). */
+const READINESS_DEADLINE_MS = 3_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** The address is logged when its refused credentials reach this count in a window. */
+const AUTH_WARN_AT = 5;
+
+/** `/` for Zalo's domain verification: their meta tag and nothing else. */
+export function zaloVerificationPage(code: string): string {
+  const content = code.replace(/[^A-Za-z0-9_-]/g, '');
+  return `<!doctype html>\n<html><head><meta charset="utf-8"><meta property="zalo-platform-site-verification" content="${content}"><title>Thi đua</title></head><body></body></html>\n`;
+}
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
   // Typed as Fastify's logger so the instance is the plain FastifyInstance the routes are written for.
@@ -47,7 +92,32 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     loggerInstance,
     bodyLimit: 2 * 1024 * 1024,
     requestIdHeader: 'x-request-id',
+    ...trustProxyOption(deps.trustProxy),
   });
+
+  const authFailures = deps.authFailures;
+  if (authFailures) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (!guarded(request.url)) return;
+      const wait = await authFailures.waitFor(request.ip);
+      if (wait === 0) return;
+      await reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send(
+          errorBody(
+            'too_many_failures',
+            `too many refused credentials from this address: retry in ${wait} s`,
+          ),
+        );
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode !== 401 || !guarded(request.url)) return;
+      const { count } = await authFailures.count(request.ip);
+      if (count === AUTH_WARN_AT)
+        request.log.warn({ address: request.ip }, 'repeated refused credentials; slowing down');
+    });
+  }
 
   // An empty JSON body is an empty object (POST …/launch is often sent without one).
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -112,22 +182,49 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.get('/healthz', () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
-    const checks: Record<string, string> = {};
-    let ready = true;
-    for (const [name, check] of Object.entries(deps.readiness)) {
-      try {
-        await check();
-        checks[name] = 'ok';
-      } catch (error) {
-        ready = false;
-        checks[name] = error instanceof Error ? error.message : 'unreachable';
-      }
-    }
+  // The last state of each check, so that a dependency going down (and coming back) is logged once.
+  const lastReadiness = new Map<string, string>();
+  app.get('/readyz', async (request, reply) => {
+    const results = await Promise.all(
+      Object.entries(deps.readiness).map(async ([name, check]) => {
+        try {
+          await withDeadline(check(), READINESS_DEADLINE_MS);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          // Which dependency is down, never its raw error (hosts, users, internals): that goes to the log.
+          const state = error instanceof ReadinessProblem ? error.message : 'unreachable';
+          if (lastReadiness.get(name) !== state)
+            request.log.warn({ err: error, check: name }, 'readiness check failed');
+          return [name, state] as const;
+        }
+      }),
+    );
+    for (const [name, state] of results) lastReadiness.set(name, state);
+    const checks = Object.fromEntries(results);
+    const ready = results.every(([, state]) => state === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  if (deps.zaloSiteVerification) {
+    const page = zaloVerificationPage(deps.zaloSiteVerification);
+    app.get('/', async (_request, reply) =>
+      reply
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
+        .send(page),
+    );
+  }
+
+  app.get('/metrics', async (request, reply) => {
+    const metricsToken = deps.metricsToken;
+    if (metricsToken) {
+      const header = request.headers.authorization ?? '';
+      if (!safeEqual(header.startsWith('Bearer ') ? header.slice(7) : '', metricsToken))
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send(errorBody('unauthorized', 'a valid bearer token (METRICS_TOKEN) is required'));
+    }
     await deps.beforeMetrics?.().catch(() => undefined);
     return reply
       .header('content-type', deps.metrics.registry.contentType)

@@ -30,6 +30,9 @@ interface ChatAccountRow {
   preferredChannel: string | null;
   digestWeekday: number | null;
   digestTime: string;
+  officialActive: boolean;
+  deactivatedAt: Date | null;
+  erasedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   unitCode: string;
@@ -44,7 +47,8 @@ interface ChatAccountRow {
 
 /** An official (`o`) and their unit (`u`) as ChatAccountRow's columns. */
 const OFFICIAL_COLUMNS = Prisma.sql`o.id, o.code, o.name, o."unitId", o.role::text AS role, o.phone,
-  o.locale, o."preferredChannel", o."digestWeekday", o."digestTime", o."createdAt", o."updatedAt",
+  o.locale, o."preferredChannel", o."digestWeekday", o."digestTime", o.active AS "officialActive",
+  o."deactivatedAt", o."erasedAt", o."createdAt", o."updatedAt",
   u.code AS "unitCode", u.name AS "unitName", u.kind AS "unitKind", u."parentId" AS "unitParentId",
   u.path AS "unitPath", u."blockCodes" AS "unitBlockCodes", u."createdAt" AS "unitCreatedAt",
   u."updatedAt" AS "unitUpdatedAt"`;
@@ -152,6 +156,9 @@ function officialOf(row: Omit<ChatAccountRow, 'accountId' | 'active'>): Official
     preferredChannel: row.preferredChannel,
     digestWeekday: row.digestWeekday,
     digestTime: row.digestTime,
+    active: row.officialActive,
+    deactivatedAt: row.deactivatedAt,
+    erasedAt: row.erasedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     unit: {

@@ -4,7 +4,7 @@ import type { Role } from '../generated/prisma/enums.ts';
 import { LINK_CODE_TTL_HOURS, linkCodeFromBytes } from '../domain/link-code.ts';
 import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
 import { DomainError, notFound } from './errors.ts';
-import { hashLinkCode } from './officials.ts';
+import { hashLinkCode, type LinkCodeKeys } from './officials.ts';
 import type { Clock, Random } from './ports.ts';
 import { requireAdmin, unitInScope } from './scope.ts';
 
@@ -22,16 +22,17 @@ export interface SubtreeLinkCode {
 }
 
 /**
- * Issues one fresh link code (as issueLinkCode does: single use, valid 72 h, only the hash stored) to
- * every official of a unit's subtree, in one statement; ordered by unit (tree order) and name.
- * Codes issued earlier stay valid until they expire. The caller's subtree holds the unit (else it is
- * unknown to them); each code issued is an audit row (without the code).
+/**
+ * Issues one fresh link code (as issueLinkCode does: single use, valid 72 h, only the keyed hash stored) to
+ * every active official of a unit's subtree, in one statement; ordered by unit (tree order) and name.
+ * Codes issued earlier stay valid until they expire. Deactivated officials get none. The caller's subtree
+ * holds the unit (else it is unknown to them); each code issued is an audit row (without the code).
  */
 export async function issueSubtreeLinkCodes(
   db: Db,
   unitCode: string,
   options: { roles?: Role[] | undefined; unlinkedOnly?: boolean | undefined },
-  deps: { clock: Clock; random: Random },
+  deps: { clock: Clock; random: Random; linkCodeKeys: LinkCodeKeys },
   caller: Caller = SYSTEM_CALLER,
 ): Promise<{ unit: { code: string; name: string }; codes: SubtreeLinkCode[] }> {
   requireAdmin(caller.principal);
@@ -42,7 +43,7 @@ async function issue(
   db: Tx,
   unitCode: string,
   options: { roles?: Role[] | undefined; unlinkedOnly?: boolean | undefined },
-  deps: { clock: Clock; random: Random },
+  deps: { clock: Clock; random: Random; linkCodeKeys: LinkCodeKeys },
   caller: Caller,
 ): Promise<{ unit: { code: string; name: string }; codes: SubtreeLinkCode[] }> {
   const unit = await unitInScope(db, caller.principal, unitCode);
@@ -50,6 +51,7 @@ async function issue(
   const officials = await db.official.findMany({
     where: {
       unit: { path: { startsWith: unit.path } },
+      active: true,
       ...(options.roles ? { role: { in: options.roles } } : {}),
       ...(options.unlinkedOnly ? { accounts: { none: { active: true } } } : {}),
     },
@@ -83,7 +85,7 @@ async function issue(
   await db.$executeRaw`
     INSERT INTO "LinkCode" (id, "officialId", "codeHash", "expiresAt")
     SELECT * FROM unnest(${officials.map(() => randomUUID())}::uuid[], ${officials.map((o) => o.id)}::uuid[],
-                         ${codes.map(hashLinkCode)}::text[], ${officials.map(() => utcWallTime)}::timestamp(3)[])`;
+                         ${codes.map((code) => hashLinkCode(code, deps.linkCodeKeys.current))}::text[], ${officials.map(() => utcWallTime)}::timestamp(3)[])`;
   await recordAudit(
     db,
     ...officials.map((official) => ({

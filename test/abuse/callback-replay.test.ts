@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/domain/message.ts';
 import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts';
 import { issueLinkCode, redeemLinkCode, upsertOfficial } from '../../src/services/officials.ts';
+import { TEST_LINK_CODE_KEYS, redeemDeps } from '../support/link-codes.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { fingerprint, SECRETS, startInProcess, tableNames, type InProcess } from './harness.ts';
 
@@ -46,16 +47,19 @@ beforeAll(async () => {
   ] as const;
   for (const [code, unitCode, role] of people)
     await upsertOfficial(db, code, { name: `Cán bộ ${code}`, unitCode, role });
-  const deps = { clock: { now: () => new Date() }, random: { bytes: (n: number) => randomBytes(n) } };
+  const deps = {
+    clock: { now: () => new Date() },
+    random: { bytes: (n: number) => randomBytes(n) },
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
+  };
   for (const [code, chat] of Object.entries(CHAT)) {
     if (code === 'stranger') continue;
     const { code: linkCode } = await issueLinkCode(db, code, deps);
-    const linked = await redeemLinkCode(db, {
-      channel: 'telegram',
-      chatId: String(chat),
-      code: linkCode,
-      now: new Date(),
-    });
+    const linked = await redeemLinkCode(
+      db,
+      { channel: 'telegram', chatId: String(chat), code: linkCode, now: new Date() },
+      redeemDeps,
+    );
     expect(linked.kind).toBe('linked');
   }
   c1 = (

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts';
 import { issueLinkCode, redeemLinkCode, upsertOfficial } from '../../src/services/officials.ts';
+import { TEST_LINK_CODE_KEYS, redeemDeps } from '../support/link-codes.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import {
   fingerprint,
@@ -65,8 +66,9 @@ beforeAll(async () => {
     const { code } = await issueLinkCode(db, 'FZ-CB', {
       clock: { now: () => new Date() },
       random: { bytes: (n) => randomBytes(n) },
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
     });
-    const linked = await redeemLinkCode(db, { channel, chatId, code, now: new Date() });
+    const linked = await redeemLinkCode(db, { channel, chatId, code, now: new Date() }, redeemDeps);
     expect(linked.kind).toBe('linked');
   }
   tables = await tableNames(db);
@@ -413,7 +415,8 @@ const oaBody = (event: string, sender: unknown, msgId: unknown, message: Record<
   sender: { id: sender },
   recipient: { id: '1111' },
   message: { msg_id: msgId, ...message },
-  timestamp: String(1_760_000_000_000),
+  // Signed now: events older than 24 h (or ahead by more than 5 min) are refused as replays.
+  timestamp: String(Date.now()),
   user_id_by_app: '2222',
 });
 
@@ -451,7 +454,7 @@ const oaProbe: fc.Arbitrary<Probe> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .record({ event_name: junk, timestamp: fc.constant('1760000000000') })
+      .record({ event_name: junk, timestamp: fc.constant(String(Date.now())) })
       .filter((body) => typeof body.event_name !== 'string' || !body.event_name.startsWith('user_send_'))
       .map((body) => signedProbe('invalid', () => body)),
   },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { Redis } from 'ioredis';
 import { TelegramChannel } from '../../src/channels/telegram/telegram.ts';
 import { ZaloBotChannel } from '../../src/channels/zalo/bot-api.ts';
@@ -10,7 +11,8 @@ import { oaSignature } from '../../src/channels/zalo/text.ts';
 import { Dialogue } from '../../src/conversation/dialogue.ts';
 import { Renderer } from '../../src/conversation/render.ts';
 import type { Db } from '../../src/db/client.ts';
-import { buildServer } from '../../src/http/server.ts';
+import { buildServer, type ServerDeps } from '../../src/http/server.ts';
+import { authFailureCounter } from '../../src/http/slow-down.ts';
 import { createTranslator } from '../../src/i18n.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -19,6 +21,7 @@ import type { Clock } from '../../src/services/ports.ts';
 import { linkGuard, RedisThrottle } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
  * The web role built in process, as app.ts builds it, with all three webhook channels and the admin API,
@@ -44,12 +47,31 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function startInProcess(options: { clock?: Clock } = {}): Promise<InProcess> {
+/** SECRETS_KEY of the in-process service: the OA's tokens are sealed with it. */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 7);
+
+export async function startInProcess(
+  options: {
+    clock?: Clock;
+    slowDown?: boolean;
+    /** Where log lines go (at `logLevel`), masked as the service masks them. */
+    log?: { level: string; destination: DestinationStream };
+    /** The Redis key prefix: two instances given the same one share their counters, as in production. */
+    prefix?: string;
+    /** More of the web role's settings (METRICS_TOKEN, the verification tag…). */
+    server?: Partial<ServerDeps>;
+  } = {},
+): Promise<InProcess> {
   const testDb = await withTestDb();
   const db = testDb.db;
   const redis = createRedis(`${REDIS_SERVER_URL}/0`);
-  const prefix = `t${randomBytes(6).toString('hex')}`;
-  const logger = createLogger(process.env.ABUSE_LOG_LEVEL ?? 'silent');
+  const prefix = options.prefix ?? `t${randomBytes(6).toString('hex')}`;
+  const logger = options.log
+    ? createLogger(options.log.level, {
+        destination: options.log.destination,
+        secrets: Object.values(SECRETS),
+      })
+    : createLogger(process.env.ABUSE_LOG_LEVEL ?? 'silent');
   const clock = options.clock ?? { now: () => new Date() };
   const render = new Renderer(createTranslator(), 'Asia/Ho_Chi_Minh');
   const channels = [
@@ -77,8 +99,10 @@ export async function startInProcess(options: { clock?: Clock } = {}): Promise<I
       refreshToken: 'abuse-refresh',
       apiRoot: CLOSED,
       oauthRoot: CLOSED,
+      secretsKeys: { current: TEST_SECRETS_KEY, previous: [] },
       db,
       logger,
+      now: () => clock.now(),
     }),
   ];
   const dialogue = new Dialogue({
@@ -89,6 +113,7 @@ export async function startInProcess(options: { clock?: Clock } = {}): Promise<I
     clock,
     timeZone: 'Asia/Ho_Chi_Minh',
     logger,
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
     numberedChoiceChannels: new Set(['zalo', 'zalo_oa']),
   });
   const app = buildServer({
@@ -104,6 +129,9 @@ export async function startInProcess(options: { clock?: Clock } = {}): Promise<I
     handleEvent: (event) => dialogue.handle(event),
     readiness: {},
     boardQueues: [],
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
+    ...(options.slowDown ? { authFailures: authFailureCounter(redis, prefix) } : {}),
+    ...options.server,
   });
   await app.ready();
   return {

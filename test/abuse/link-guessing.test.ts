@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINK_CODE_ALPHABET, LINK_CODE_LENGTH } from '../../src/domain/link-code.ts';
 import type { OutboundMessage } from '../../src/domain/message.ts';
 import { hashLinkCode, issueLinkCode, upsertOfficial } from '../../src/services/officials.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { LINK_GUARD_FAILURES } from '../../src/throttle.ts';
 import { SECRETS, startInProcess, type InProcess } from './harness.ts';
@@ -22,7 +23,11 @@ beforeAll(async () => {
   for (const code of ['LG-A', 'LG-B'] as const) {
     await upsertOfficial(env.db, code, { name: `Cán bộ ${code}`, unitCode: 'LG-XA', role: 'focal' });
   }
-  const deps = { clock: { now: () => new Date() }, random: { bytes: (n: number) => randomBytes(n) } };
+  const deps = {
+    clock: { now: () => new Date() },
+    random: { bytes: (n: number) => randomBytes(n) },
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
+  };
   real.A = (await issueLinkCode(env.db, 'LG-A', deps)).code;
   real.B = (await issueLinkCode(env.db, 'LG-B', deps)).code;
 });
@@ -67,7 +72,7 @@ async function start(chat: number, code: string): Promise<string> {
 }
 
 const codeRow = (code: string) =>
-  env.db.linkCode.findUniqueOrThrow({ where: { codeHash: hashLinkCode(code) } });
+  env.db.linkCode.findUniqueOrThrow({ where: { codeHash: hashLinkCode(code, TEST_LINK_CODE_KEYS.current) } });
 const linkedChats = () => env.db.channelAccount.count();
 const key = (name: string) => `${env.prefix}:throttle:${name}`;
 

@@ -170,6 +170,7 @@ describe('reminders through the jobs API and Telegram', () => {
       'weekly-digest',
       'outbox-relay',
       'cleanup',
+      'retention',
     ]);
     const reminders = jobs.body[0];
     expect(reminders).toMatchObject({ cron: '*/15 * * * *', timezone: 'Asia/Ho_Chi_Minh' });

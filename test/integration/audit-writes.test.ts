@@ -21,6 +21,7 @@ import { WHOLE_ORGANISATION } from '../../src/services/scope.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { withTestDb } from '../support/db.ts';
 import { OFFICIAL_HEADER, UNIT_HEADER } from '../support/spreadsheets.ts';
+import { redeemDeps, TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 const T0 = new Date('2026-06-16T02:00:00.000Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
@@ -165,8 +166,19 @@ describe('officials and link codes', () => {
   });
 
   it('records a link code issued, one row per official for a sheet, and never the code', async () => {
-    const issued = await issueLinkCode(db, 'XA1-F', { clock, random }, SCRIPT);
-    const sheet = await issueSubtreeLinkCodes(db, 'XA2', { roles: undefined }, { clock, random }, SCRIPT);
+    const issued = await issueLinkCode(
+      db,
+      'XA1-F',
+      { clock, random, linkCodeKeys: TEST_LINK_CODE_KEYS },
+      SCRIPT,
+    );
+    const sheet = await issueSubtreeLinkCodes(
+      db,
+      'XA2',
+      { roles: undefined },
+      { clock, random, linkCodeKeys: TEST_LINK_CODE_KEYS },
+      SCRIPT,
+    );
     const rows = await listAudit(db, WHOLE_ORGANISATION, { action: 'official.link_code' });
     expect(rows.map((row) => row.target.code).sort()).toEqual(
       ['XA1-F', ...sheet.codes.map((code) => code.officialCode)].sort(),
@@ -175,7 +187,9 @@ describe('officials and link codes', () => {
     const trail = JSON.stringify(rows);
     for (const code of [issued.code, ...sheet.codes.map((entry) => entry.code)])
       expect(trail).not.toContain(code);
-    await refusedWithoutTrail(() => issueLinkCode(db, 'KHONG-CO', { clock, random }, SCRIPT));
+    await refusedWithoutTrail(() =>
+      issueLinkCode(db, 'KHONG-CO', { clock, random, linkCodeKeys: TEST_LINK_CODE_KEYS }, SCRIPT),
+    );
   });
 });
 
@@ -340,8 +354,12 @@ describe('in chat', () => {
   });
 
   it('records a chat linked by its official, without the chat id or the code', async () => {
-    const { code } = await issueLinkCode(db, 'XA1-M', { clock, random });
-    const linked = await redeemLinkCode(db, { channel: 'telegram', chatId: '777000111', code, now: at(1) });
+    const { code } = await issueLinkCode(db, 'XA1-M', { clock, random, linkCodeKeys: TEST_LINK_CODE_KEYS });
+    const linked = await redeemLinkCode(
+      db,
+      { channel: 'telegram', chatId: '777000111', code, now: at(1) },
+      redeemDeps,
+    );
     expect(linked.kind).toBe('linked');
     const rows = await about('XA1-M', 'account.link');
     expect(rows).toEqual([
@@ -357,9 +375,9 @@ describe('in chat', () => {
     expect(JSON.stringify(rows)).not.toContain(code);
     // A code used up links nothing and writes nothing.
     const before = await db.auditEvent.count();
-    expect((await redeemLinkCode(db, { channel: 'telegram', chatId: '5', code, now: at(2) })).kind).toBe(
-      'used',
-    );
+    expect(
+      (await redeemLinkCode(db, { channel: 'telegram', chatId: '5', code, now: at(2) }, redeemDeps)).kind,
+    ).toBe('used');
     expect(await db.auditEvent.count()).toBe(before);
   });
 

@@ -15,6 +15,7 @@ import {
 } from '../../src/services/campaigns.ts';
 import { DomainError } from '../../src/services/errors.ts';
 import { issueLinkCode, redeemLinkCode, upsertOfficial } from '../../src/services/officials.ts';
+import { TEST_LINK_CODE_KEYS, redeemDeps } from '../support/link-codes.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import type { Clock, Random } from '../../src/services/ports.ts';
 import { recordStatus } from '../../src/services/reports.ts';
@@ -65,10 +66,14 @@ async function official(
   for (let i = 0; i < chats; i += 1) {
     chatSeq += 1;
     const chatId = String(chatSeq);
-    const { code: linkCode } = await issueLinkCode(db, code, { clock, random });
+    const { code: linkCode } = await issueLinkCode(db, code, {
+      clock,
+      random,
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
+    });
     const now = new Date(linkedAt.getTime() + i * 1000);
     const result = await db.$transaction((tx) =>
-      redeemLinkCode(tx, { channel: 'telegram', chatId, code: linkCode, now }),
+      redeemLinkCode(tx, { channel: 'telegram', chatId, code: linkCode, now }, redeemDeps),
     );
     if (result.kind !== 'linked') throw new Error(`could not link ${code}: ${result.kind}`);
     chatIds.push(chatId);

@@ -16,6 +16,7 @@ import { WHOLE_ORGANISATION } from '../../src/services/scope.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
+import { redeemDeps, TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
  * The console's sign-in and its defences over HTTP (fastify inject) against the real PostgreSQL and
@@ -54,9 +55,13 @@ beforeAll(async () => {
     await upsertOfficial(db, code, { name, unitCode, role });
   let chat = 7000;
   for (const code of ['ADM-A', 'LD-A', 'LD-B', 'DM-A1']) {
-    const issued = await issueLinkCode(db, code, { clock, random });
+    const issued = await issueLinkCode(db, code, { clock, random, linkCodeKeys: TEST_LINK_CODE_KEYS });
     chat += 1;
-    await redeemLinkCode(db, { channel: 'telegram', chatId: String(chat), code: issued.code, now });
+    await redeemLinkCode(
+      db,
+      { channel: 'telegram', chatId: String(chat), code: issued.code, now },
+      redeemDeps,
+    );
   }
   campaignId = (
     await createCampaign(db, {
@@ -463,8 +468,16 @@ describe('scope in the console', () => {
       role: 'leader',
       locale: 'en',
     });
-    const issued = await issueLinkCode(testDb.db, 'LD-EN', { clock, random });
-    await redeemLinkCode(testDb.db, { channel: 'telegram', chatId: '7999', code: issued.code, now });
+    const issued = await issueLinkCode(testDb.db, 'LD-EN', {
+      clock,
+      random,
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
+    });
+    await redeemLinkCode(
+      testDb.db,
+      { channel: 'telegram', chatId: '7999', code: issued.code, now },
+      redeemDeps,
+    );
     const english = new Browser('10.7.7.7');
     const { code } = await requestCode(english, 'LD-EN');
     const [message] = await outboxFor('LD-EN');

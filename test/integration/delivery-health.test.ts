@@ -6,6 +6,7 @@ import { createTranslator } from '../../src/i18n.ts';
 import { createCampaign } from '../../src/services/campaigns.ts';
 import { deliveryProblems, QUOTA_ERROR_PREFIX } from '../../src/services/delivery-health.ts';
 import { issueLinkCode, redeemLinkCode, upsertOfficial } from '../../src/services/officials.ts';
+import { TEST_LINK_CODE_KEYS, redeemDeps } from '../support/link-codes.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { withTestDb } from '../support/db.ts';
 
@@ -18,8 +19,9 @@ async function link(officialCode: string, channel: string, chatId: string): Prom
   const { code } = await issueLinkCode(db, officialCode, {
     clock: { now: () => now },
     random: { bytes: (n) => randomBytes(n) },
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
   });
-  const linked = await redeemLinkCode(db, { channel, chatId, code, now });
+  const linked = await redeemLinkCode(db, { channel, chatId, code, now }, redeemDeps);
   if (linked.kind !== 'linked') throw new Error('not linked');
   return linked.accountId;
 }

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createRedis } from '../../src/redis.ts';
 import { issueLinkCode, redeemLinkCode, upsertOfficial } from '../../src/services/officials.ts';
+import { TEST_LINK_CODE_KEYS, redeemDeps } from '../support/link-codes.ts';
 import { writeOutbox } from '../../src/services/outbox.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { withTestDb } from '../support/db.ts';
@@ -40,13 +41,13 @@ async function linkChat(chatId: number): Promise<string> {
   const { code } = await issueLinkCode(db, officialCode, {
     clock: { now: () => new Date() },
     random: { bytes: (n) => randomBytes(n) },
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
   });
-  const linked = await redeemLinkCode(db, {
-    channel: 'telegram',
-    chatId: String(chatId),
-    code,
-    now: new Date(),
-  });
+  const linked = await redeemLinkCode(
+    db,
+    { channel: 'telegram', chatId: String(chatId), code, now: new Date() },
+    redeemDeps,
+  );
   if (linked.kind !== 'linked') throw new Error(`could not link ${chatId}`);
   accounts.set(chatId, linked.accountId);
   return linked.accountId;

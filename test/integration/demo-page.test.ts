@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import type { ChaseRenderer, NewsRenderer } from '../../src/services/ports.ts';
 import { withTestDb } from '../support/db.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /** The demo chat page exists only in demo mode (fastify inject; the browser test is in test/e2e). */
 let testDb: Awaited<ReturnType<typeof withTestDb>>;
@@ -34,6 +35,7 @@ function server(demo: Partial<DemoPageDeps> | undefined): FastifyInstance {
       random,
       emulatorUrl: 'http://127.0.0.1:9',
       botToken: '1:TEST',
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
       ready: () => false,
       ...demo,
     },

@@ -18,6 +18,7 @@ import { upsertUnit } from '../../src/services/units.ts';
 import { RedisThrottle } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
  * The engine a turn runs on: raw routes run on plain `pg` transactions, and a turn that needs Prisma after
@@ -55,6 +56,7 @@ function dialogue(metrics: Metrics, routes?: Router): Dialogue {
     db,
     render,
     raw: rawTransactions,
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
     engineFallbacks: metrics.dialogueEngineFallbacks,
     throttle: new RedisThrottle(redis, `t${randomBytes(6).toString('hex')}`),
     clock: { now: () => new Date() },

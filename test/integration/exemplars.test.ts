@@ -25,6 +25,7 @@ import { messageFromPayload } from '../../src/services/outbox.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { RedisThrottle } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
 
 const TZ = 'Asia/Ho_Chi_Minh';
@@ -298,6 +299,7 @@ describe('an unfinished /diemhinh', () => {
       clock: { now: () => now },
       timeZone: TZ,
       logger: createLogger('silent'),
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
     });
   let talk: Dialogue;
 

@@ -16,6 +16,7 @@ import { recordStatus } from '../../src/services/reports.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import { RedisThrottle } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
 
 /**
@@ -76,6 +77,7 @@ beforeAll(async () => {
     clock: { now: () => NOW },
     timeZone: TZ,
     logger: createLogger('silent'),
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
   });
   for (const [code, name, parentCode, blockCodes, kind] of UNITS) {
     await upsertUnit(db, code, { name, parentCode, blockCodes, kind });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
 import { LINK_CODE_ALPHABET, LINK_CODE_LENGTH } from '../../src/domain/link-code.ts';
@@ -8,11 +8,13 @@ import {
   issueLinkCode,
   redeemLinkCode,
   upsertOfficial,
+  type LinkCodeKeys,
   type RedeemResult,
 } from '../../src/services/officials.ts';
 import type { Clock, Random } from '../../src/services/ports.ts';
 import { getUnit, upsertUnit } from '../../src/services/units.ts';
 import { withTestDb } from '../support/db.ts';
+import { redeemDeps, TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 const T0 = new Date('2026-06-15T02:00:00.000Z');
 const clock: Clock = { now: () => T0 };
@@ -203,6 +205,7 @@ describe('officials', () => {
       locale: 'vi',
       preferredChannel: null,
       digest: { weekday: 1, time: '08:00' },
+      active: true,
       channels: [],
     });
     const row = await db.official.findUniqueOrThrow({ where: { code: 'CB-1' } });
@@ -224,7 +227,9 @@ describe('link codes', () => {
   }
 
   function redeem(chatId: string, code: string, now: Date = later(1)): Promise<RedeemResult> {
-    return db.$transaction((tx) => redeemLinkCode(tx, { channel: 'telegram', chatId, code, now }));
+    return db.$transaction((tx) =>
+      redeemLinkCode(tx, { channel: 'telegram', chatId, code, now }, redeemDeps),
+    );
   }
 
   beforeAll(async () => {
@@ -233,14 +238,18 @@ describe('link codes', () => {
 
   it('issues 10 characters of the alphabet, stores only the hash and expires after 72 h', async () => {
     const officialCode = await newOfficial();
-    const issued = await issueLinkCode(db, officialCode, { clock, random });
+    const issued = await issueLinkCode(db, officialCode, {
+      clock,
+      random,
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
+    });
     expect(issued.code).toHaveLength(LINK_CODE_LENGTH);
     expect(issued.code).toMatch(new RegExp(`^[${LINK_CODE_ALPHABET}]{${LINK_CODE_LENGTH}}$`));
     expect(issued.expiresAt.toISOString()).toBe(later(72).toISOString());
     const official = await db.official.findUniqueOrThrow({ where: { code: officialCode } });
     const rows = await db.linkCode.findMany({ where: { officialId: official.id } });
     expect(rows).toHaveLength(1);
-    expect(rows[0]?.codeHash).toBe(hashLinkCode(issued.code));
+    expect(rows[0]?.codeHash).toBe(hashLinkCode(issued.code, TEST_LINK_CODE_KEYS.current));
     expect(rows[0]?.codeHash).not.toContain(issued.code);
     // No row of any table holds the plain code.
     const tables = await db.$queryRaw<{ tablename: string }[]>`
@@ -258,7 +267,11 @@ describe('link codes', () => {
   it('links a chat once: a second redeem is used, garbage is invalid', async () => {
     const officialCode = await newOfficial();
     const official = await db.official.findUniqueOrThrow({ where: { code: officialCode } });
-    const { code } = await issueLinkCode(db, officialCode, { clock, random });
+    const { code } = await issueLinkCode(db, officialCode, {
+      clock,
+      random,
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
+    });
     const linked = await redeem('5001', code);
     expect(linked).toMatchObject({ kind: 'linked', officialId: official.id });
     const account = await db.channelAccount.findUniqueOrThrow({
@@ -266,7 +279,9 @@ describe('link codes', () => {
     });
     expect(linked.kind === 'linked' && linked.accountId).toBe(account.id);
     expect(account).toMatchObject({ officialId: official.id, active: true });
-    const stored = await db.linkCode.findUniqueOrThrow({ where: { codeHash: hashLinkCode(code) } });
+    const stored = await db.linkCode.findUniqueOrThrow({
+      where: { codeHash: hashLinkCode(code, TEST_LINK_CODE_KEYS.current) },
+    });
     expect(stored.usedAt?.toISOString()).toBe(later(1).toISOString());
     expect(stored.usedBy).toBe('telegram:5001');
 
@@ -291,11 +306,17 @@ describe('link codes', () => {
 
   it('refuses a code after its 72 hours', async () => {
     const officialCode = await newOfficial();
-    const { code } = await issueLinkCode(db, officialCode, { clock, random });
+    const { code } = await issueLinkCode(db, officialCode, {
+      clock,
+      random,
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
+    });
     expect(await redeem('5101', code, later(73))).toEqual({ kind: 'expired' });
     expect(await redeem('5101', code, later(72))).toEqual({ kind: 'expired' });
     expect(await db.channelAccount.count({ where: { chatId: '5101' } })).toBe(0);
-    const stored = await db.linkCode.findUniqueOrThrow({ where: { codeHash: hashLinkCode(code) } });
+    const stored = await db.linkCode.findUniqueOrThrow({
+      where: { codeHash: hashLinkCode(code, TEST_LINK_CODE_KEYS.current) },
+    });
     expect(stored.usedAt).toBeNull();
   });
 
@@ -308,7 +329,11 @@ describe('link codes', () => {
     ];
     for (const [index, variant] of variants.entries()) {
       const officialCode = await newOfficial();
-      const { code } = await issueLinkCode(db, officialCode, { clock, random });
+      const { code } = await issueLinkCode(db, officialCode, {
+        clock,
+        random,
+        linkCodeKeys: TEST_LINK_CODE_KEYS,
+      });
       const result = await redeem(`52${index}`, variant(code));
       expect(result.kind, variant(code)).toBe('linked');
     }
@@ -317,7 +342,11 @@ describe('link codes', () => {
   it('lets exactly one of two chats racing with one code win', async () => {
     for (let round = 0; round < 5; round += 1) {
       const officialCode = await newOfficial();
-      const { code } = await issueLinkCode(db, officialCode, { clock, random });
+      const { code } = await issueLinkCode(db, officialCode, {
+        clock,
+        random,
+        linkCodeKeys: TEST_LINK_CODE_KEYS,
+      });
       const chats = [`53${round}1`, `53${round}2`];
       const results = await Promise.all(chats.map((chatId) => redeem(chatId, code)));
       const kinds = results.map((result) => result.kind).sort();
@@ -331,7 +360,7 @@ describe('link codes', () => {
     const second = await newOfficial();
     const firstId = (await db.official.findUniqueOrThrow({ where: { code: first } })).id;
     const secondId = (await db.official.findUniqueOrThrow({ where: { code: second } })).id;
-    const codeA = await issueLinkCode(db, first, { clock, random });
+    const codeA = await issueLinkCode(db, first, { clock, random, linkCodeKeys: TEST_LINK_CODE_KEYS });
     const linkedA = await redeem('5401', codeA.code, later(1));
     expect(linkedA).toMatchObject({ kind: 'linked', officialId: firstId });
     // The account is deactivated meanwhile (the bot was blocked); relinking reactivates it.
@@ -339,7 +368,7 @@ describe('link codes', () => {
       where: { channel_chatId: { channel: 'telegram', chatId: '5401' } },
       data: { active: false, inactiveReason: 'blocked', deactivatedAt: later(2) },
     });
-    const codeB = await issueLinkCode(db, second, { clock, random });
+    const codeB = await issueLinkCode(db, second, { clock, random, linkCodeKeys: TEST_LINK_CODE_KEYS });
     const linkedB = await redeem('5401', codeB.code, later(3));
     expect(linkedB).toMatchObject({ kind: 'linked', officialId: secondId });
     const rows = await db.channelAccount.findMany({ where: { channel: 'telegram', chatId: '5401' } });
@@ -353,5 +382,62 @@ describe('link codes', () => {
     expect(rows[0]?.linkedAt.toISOString()).toBe(later(3).toISOString());
     expect(linkedA.kind === 'linked' && linkedB.kind === 'linked' && linkedA.accountId).toBe(rows[0]?.id);
     expect(await db.channelAccount.count({ where: { officialId: firstId } })).toBe(0);
+  });
+});
+
+describe('link codes under a server-side key', () => {
+  const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+  let seq = 0;
+
+  async function newOfficial(): Promise<string> {
+    seq += 1;
+    const code = `KEY-${seq}`;
+    await upsertOfficial(db, code, { name: `Cán bộ khóa ${seq}`, unitCode: 'KEY-UNIT', role: 'focal' });
+    return code;
+  }
+
+  const redeemWith = (keys: LinkCodeKeys, chatId: string, code: string, now = later(1)) =>
+    db.$transaction((tx) =>
+      redeemLinkCode(tx, { channel: 'telegram', chatId, code, now }, { ...redeemDeps, linkCodeKeys: keys }),
+    );
+
+  beforeAll(async () => {
+    await upsertUnit(db, 'KEY-UNIT', { name: 'UBND xã Khóa' });
+  });
+
+  it('stores HMAC-SHA256 under the key: a copy of the table alone cannot be tried against all codes', async () => {
+    const { code } = await issueLinkCode(db, await newOfficial(), {
+      clock,
+      random,
+      linkCodeKeys: TEST_LINK_CODE_KEYS,
+    });
+    const hashes = (await db.linkCode.findMany({ select: { codeHash: true } })).map((row) => row.codeHash);
+    expect(hashes).toContain(createHmac('sha256', TEST_LINK_CODE_KEYS.current).update(code).digest('hex'));
+    expect(hashes).not.toContain(sha256(code));
+    // Another key (another deployment, or a guess at ours) does not find it.
+    const otherKey = { current: randomBytes(32), previous: [] };
+    expect(await redeemWith(otherKey, '6001', code)).toEqual({ kind: 'invalid' });
+    expect(await db.channelAccount.count({ where: { chatId: '6001' } })).toBe(0);
+  });
+
+  it('redeems codes hashed with a previous key (a rotated SECRETS_KEY)', async () => {
+    const old = { current: randomBytes(32), previous: [] };
+    const { code } = await issueLinkCode(db, await newOfficial(), { clock, random, linkCodeKeys: old });
+    const rotated = { current: randomBytes(32), previous: [old.current] };
+    expect((await redeemWith(rotated, '6002', code)).kind).toBe('linked');
+  });
+
+  it('keeps codes stored as plain SHA-256 (before keys) working until they expire', async () => {
+    const officialCode = await newOfficial();
+    const official = await db.official.findUniqueOrThrow({ where: { code: officialCode } });
+    const legacy = ['23456789AB', '3456789ABC'];
+    for (const code of legacy)
+      await db.linkCode.create({
+        data: { officialId: official.id, codeHash: sha256(code), expiresAt: later(72) },
+      });
+    expect((await redeemWith(TEST_LINK_CODE_KEYS, '6003', legacy[0] ?? '')).kind).toBe('linked');
+    expect(await redeemWith(TEST_LINK_CODE_KEYS, '6004', legacy[1] ?? '', later(73))).toEqual({
+      kind: 'expired',
+    });
   });
 });

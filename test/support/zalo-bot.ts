@@ -61,6 +61,8 @@ export class FakeZaloBot {
   private readonly server: Server;
   /** Cap on how long getUpdates holds a call, whatever timeout the bot asked for. */
   holdMs = 5_000;
+  /** How long sendPhoto takes to answer: Zalo fetches the picture first (the photo counts as sent). */
+  photoDelayMs = 0;
 
   private constructor(
     readonly url: string,
@@ -259,6 +261,8 @@ export class FakeZaloBot {
           caption: typeof body.caption === 'string' ? body.caption : undefined,
           at: Date.now(),
         });
+        if (this.photoDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.photoDelayMs));
+        if (response.destroyed) return;
         return this.answer(response, {
           ok: true,
           result: { message_id: `p${this.nextId++}`, date: Date.now() },

@@ -3,6 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { freePort } from './ports.ts';
 import { waitFor } from './wait.ts';
 
+/** SECRETS_KEY of services started against the fake: the OA's tokens are kept sealed with it. */
+export const TEST_SECRETS_KEY_BASE64 = Buffer.alloc(32, 42).toString('base64');
+
 export interface OaButton {
   title: string;
   type: string;
@@ -106,6 +109,7 @@ export class FakeZaloOa {
       ZALO_OA_REFRESH_TOKEN: tokens.refreshToken,
       ZALO_OA_API_ROOT: this.url,
       ZALO_OA_OAUTH_ROOT: this.url,
+      SECRETS_KEY: TEST_SECRETS_KEY_BASE64,
     };
   }
 

@@ -62,14 +62,18 @@ describe('docker-compose.yml', () => {
       const environment = service?.environment ?? {};
       const unknown = Object.keys(environment).filter((key) => !ENV_VARIABLES.includes(key));
       expect(unknown, `${name} sets variables config.ts does not read`).toEqual([]);
-      const shell = { POSTGRES_PASSWORD: 'pw', ADMIN_API_TOKEN: 'admin-token', TELEGRAM_BOT_TOKEN: '1:abc' };
+      const shell = {
+        POSTGRES_PASSWORD: 'pw',
+        ADMIN_API_TOKEN: 'admin-token-0123456789',
+        TELEGRAM_BOT_TOKEN: '1:abc',
+      };
       const env = Object.fromEntries(
         Object.entries(environment).map(([key, value]) => [key, interpolate(String(value), shell)]),
       );
       const config = loadConfig(env);
       expect(config.role).toBe(role);
       expect(config.demo).toBe(false);
-      expect(config.adminApiToken).toBe('admin-token');
+      expect(config.adminApiToken).toBe('admin-token-0123456789');
       expect(new URL(config.databaseUrl).host).toBe('postgres:5432');
       expect(new URL(config.redisUrl).host).toBe('redis:6379');
       expect(() => interpolate(environment.ADMIN_API_TOKEN ?? '', {})).toThrow(/ADMIN_API_TOKEN/);

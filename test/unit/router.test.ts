@@ -9,6 +9,7 @@ import { NeedsPrisma } from '../../src/db/raw-transactions.ts';
 import { isSupervisor } from '../../src/domain/scope.ts';
 import { createTranslator } from '../../src/i18n.ts';
 import type { Throttle } from '../../src/services/ports.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
  * The dialogue's router: which route takes an event (decided from the event alone, before any transaction,
@@ -44,6 +45,7 @@ const press = (data: string) => event({ kind: 'choice', data });
 describe('the route table', () => {
   const routes = dialogueRoutes({
     throttle: unusedThrottle,
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
     numberedChoiceChannels: new Set(['zalo']),
   });
   const routeOf = (input: InboundEvent) => {
@@ -123,6 +125,9 @@ const member = (role: Member['role']): Member => ({
   preferredChannel: null,
   digestWeekday: 1,
   digestTime: '08:00',
+  active: true,
+  deactivatedAt: null,
+  erasedAt: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
   unit: {

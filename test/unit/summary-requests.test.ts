@@ -93,12 +93,18 @@ describe('signed file links', () => {
   });
 
   it('derives the secret from the admin token unless FILES_URL_SECRET is set', () => {
-    const derived = loadConfig({ TELEGRAM_BOT_TOKEN: '1:a', ADMIN_API_TOKEN: 'admin-token' }).filesUrlSecret;
+    const derived = loadConfig({
+      TELEGRAM_BOT_TOKEN: '1:a',
+      ADMIN_API_TOKEN: 'admin-token-0123456789',
+    }).filesUrlSecret;
     expect(derived).toMatch(/^[0-9a-f]{64}$/);
-    expect(derived).not.toContain('admin-token');
+    expect(derived).not.toContain('admin-token-0123456789');
     expect(
-      loadConfig({ TELEGRAM_BOT_TOKEN: '1:a', ADMIN_API_TOKEN: 'x', FILES_URL_SECRET: 's'.repeat(16) })
-        .filesUrlSecret,
+      loadConfig({
+        TELEGRAM_BOT_TOKEN: '1:a',
+        ADMIN_API_TOKEN: 'x'.repeat(16),
+        FILES_URL_SECRET: 's'.repeat(16),
+      }).filesUrlSecret,
     ).toBe('s'.repeat(16));
     expect(loadConfig({ TELEGRAM_BOT_TOKEN: '1:a' }).filesUrlSecret).toBeUndefined();
     expect(() => loadConfig({ TELEGRAM_BOT_TOKEN: '1:a', FILES_URL_SECRET: 'short' })).toThrow(

@@ -23,6 +23,8 @@ const oa = new ZaloOaChannel({
   apiRoot: 'http://127.0.0.1:9',
   tokens: {} as OaTokenStore,
   logger,
+  // The events below were signed a minute before (their timestamp); older ones are refused.
+  now: () => new Date(1_732_500_060_000),
 });
 
 describe('Zalo Bot Platform updates', () => {
@@ -225,6 +227,7 @@ describe('Zalo configuration', () => {
       ZALO_OA_APP_ID: '4321',
       ZALO_OA_SECRET_KEY: 'k',
       ZALO_OA_REFRESH_TOKEN: 'r',
+      SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'),
     });
     expect(config.demo).toBe(false);
     expect(config.telegram).toBeUndefined();
@@ -238,10 +241,11 @@ describe('Zalo configuration', () => {
       'ZALO_BOT_WEBHOOK_SECRET',
     ],
     [
-      { ZALO_BOT_TOKEN: 't', PUBLIC_URL: 'http://x.vn', ZALO_BOT_WEBHOOK_SECRET: 'long-enough' },
+      { ZALO_BOT_TOKEN: 't', PUBLIC_URL: 'http://x.vn', ZALO_BOT_WEBHOOK_SECRET: 'long-enough-secret' },
       'PUBLIC_URL',
     ],
     [{ ZALO_OA_APP_ID: '1', ZALO_OA_REFRESH_TOKEN: 'r' }, 'ZALO_OA_SECRET_KEY'],
+    [{ ZALO_OA_APP_ID: '1', ZALO_OA_SECRET_KEY: 'k', ZALO_OA_REFRESH_TOKEN: 'r' }, 'SECRETS_KEY'],
     [{ ZALO_OA_REFRESH_TOKEN: 'r' }, 'ZALO_OA_APP_ID'],
   ])('stops with one line naming the variable: %j', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

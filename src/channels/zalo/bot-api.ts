@@ -3,7 +3,7 @@ import type { InboundEvent } from '../../conversation/events.ts';
 import type { OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
 import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
-import { networkError, ZaloNetworkError, zaloHttp } from './http.ts';
+import { networkError, PHOTO_TIMEOUT_MS, sentUnlessTimedOut, ZaloNetworkError, zaloHttp } from './http.ts';
 import { secretHeaderWebhook } from '../webhook.ts';
 import { numberedParts } from './text.ts';
 import { UpdatePoller } from '../polling.ts';
@@ -22,6 +22,8 @@ export interface ZaloBotOptions {
   logger: Logger;
   /** getUpdates long-poll timeout in seconds (sent as a string, as documented). */
   pollTimeoutSeconds?: number;
+  /** How long sendPhoto may take: Zalo fetches the picture before it answers. */
+  photoTimeoutMs?: number;
 }
 
 /** An answer with `ok: false` (or a non-JSON HTTP error): the platform's code and description. */
@@ -160,13 +162,21 @@ export class ZaloBotChannel implements Channel {
   }
 
   /**
-   * sendPhoto takes a public URL that Zalo fetches itself (no uploads). No caption limit is published:
-   * the caption carries the text and its numbered choices within a message's 2,000 characters, and
-   * whatever does not fit follows as text.
+   * sendPhoto takes a public URL that Zalo fetches itself (no uploads), and answers once it has: it gets
+   * 150 s, and one that times out is not sent again. No caption limit is published: the caption carries the
+   * text and its numbered choices within a message's 2,000 characters, and whatever does not fit follows.
    */
   async sendPhotoLink(chatId: string, url: string, message: OutboundMessage): Promise<void> {
     const [caption, ...rest] = numberedParts(message, MAX_TEXT);
-    await this.call('sendPhoto', { chat_id: chatId, photo: url, ...(caption ? { caption } : {}) });
+    await sentUnlessTimedOut(
+      () =>
+        this.call(
+          'sendPhoto',
+          { chat_id: chatId, photo: url, ...(caption ? { caption } : {}) },
+          this.options.photoTimeoutMs ?? PHOTO_TIMEOUT_MS,
+        ).then(() => undefined),
+      this.options.logger,
+    );
     for (const text of rest) await this.call('sendMessage', { chat_id: chatId, text });
   }
 

@@ -1,4 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
+import type { Logger } from '../../logger.ts';
 
 /** A network-level failure with the request's details (which hold tokens) left out, so it can be logged. */
 export class ZaloNetworkError extends Error {
@@ -24,4 +25,20 @@ export function networkError(error: unknown): Error {
     return new ZaloNetworkError(error.message, error.code, error.response?.status);
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Zalo fetches a picture before it answers sendPhoto or an OA media message: a slow fetch takes a while. */
+export const PHOTO_TIMEOUT_MS = 150_000;
+
+/**
+ * A send that Zalo answers only after fetching a picture. When it times out, Zalo may well have fetched and
+ * delivered it: it is taken as sent (logged) rather than sent again, which could show the picture twice.
+ */
+export async function sentUnlessTimedOut(send: () => Promise<void>, logger: Logger): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    if (!(error instanceof ZaloNetworkError) || error.code !== 'ECONNABORTED') throw error;
+    logger.warn('a picture got no answer in time; taken as sent, not sent again');
+  }
 }

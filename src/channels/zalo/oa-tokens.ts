@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../logger.ts';
+import { ReadinessProblem } from '../../readiness.ts';
+import { SecretBox } from '../../secret-box.ts';
 import { networkError, zaloHttp } from './http.ts';
 
 export interface OaTokenOptions {
@@ -12,6 +14,8 @@ export interface OaTokenOptions {
   oauthRoot: string;
   /** The first tokens, from the environment; newer ones live in PostgreSQL. */
   seed: { accessToken: string | undefined; refreshToken: string };
+  /** Seals the tokens kept in PostgreSQL (SECRETS_KEY); opens those sealed with a previous key too. */
+  box: SecretBox;
   logger: Logger;
   now?: () => Date;
   /** Refresh when the access token has less than this left. */
@@ -39,6 +43,8 @@ interface TokenRow {
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+type Column = 'accessToken' | 'refreshToken';
 
 /**
  * The OA's access token (about 25 h) and its single-use refresh token (about 3 months), kept in
@@ -69,23 +75,71 @@ export class OaTokenStore {
     // Its age is unknown, so an access token from the environment is refreshed at first use.
     await this.options.db.$executeRaw`
       INSERT INTO "ZaloOaToken" ("appId", "accessToken", "refreshToken", "expiresAt", "seededFrom", "updatedAt")
-      VALUES (${this.options.appId}, ${accessToken ?? ''}, ${refreshToken}, ${this.now()}, ${sha256(refreshToken)}, now())
+      VALUES (${this.options.appId}, ${this.seal('accessToken', accessToken ?? '')},
+        ${this.seal('refreshToken', refreshToken)}, ${this.now()}, ${sha256(refreshToken)}, now())
       ON CONFLICT ("appId") DO UPDATE SET
         "accessToken" = EXCLUDED."accessToken", "refreshToken" = EXCLUDED."refreshToken",
         "expiresAt" = EXCLUDED."expiresAt", "seededFrom" = EXCLUDED."seededFrom",
         "failedAt" = NULL, "lastError" = NULL, "updatedAt" = now()
       WHERE "ZaloOaToken"."seededFrom" IS DISTINCT FROM EXCLUDED."seededFrom"`;
+    await this.resealStored();
   }
 
-  private async read(): Promise<TokenRow> {
+  /** The authenticated context of a sealed token: its column and app, so values cannot be swapped. */
+  private seal(column: Column, plain: string): string {
+    return this.options.box.seal(plain, `ZaloOaToken.${column}:${this.options.appId}`);
+  }
+
+  /** A stored token in the clear; `stale` when it was kept in the clear or under a previous key. */
+  private open(column: Column, stored: string): { plain: string; stale: boolean } {
+    if (!SecretBox.isSealed(stored)) return { plain: stored, stale: true };
+    return this.options.box.open(stored, `ZaloOaToken.${column}:${this.options.appId}`);
+  }
+
+  /**
+   * Seals a pair stored in the clear (before SECRETS_KEY) or under SECRETS_KEY_PREVIOUS with the current key,
+   * under the row's lock. Throws when no configured key opens it (start-up says so).
+   */
+  private async resealStored(): Promise<void> {
+    await this.options.db.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<Pick<TokenRow, Column>[]>`
+        SELECT "accessToken", "refreshToken" FROM "ZaloOaToken" WHERE "appId" = ${this.options.appId} FOR UPDATE`;
+      if (!row) return;
+      const access = this.open('accessToken', row.accessToken);
+      const refresh = this.open('refreshToken', row.refreshToken);
+      if (!access.stale && !refresh.stale) return;
+      await tx.zaloOaToken.update({
+        where: { appId: this.options.appId },
+        data: {
+          accessToken: this.seal('accessToken', access.plain),
+          refreshToken: this.seal('refreshToken', refresh.plain),
+        },
+      });
+    });
+  }
+
+  /** Stores the environment's pair if new and seals what is stored (once per process; start-up awaits it). */
+  prepare(): Promise<void> {
     this.seeded ??= this.seed().catch((error: unknown) => {
       this.seeded = undefined;
       throw error;
     });
-    await this.seeded;
+    return this.seeded;
+  }
+
+  private async read(): Promise<TokenRow> {
+    await this.prepare();
     const row = await this.options.db.zaloOaToken.findUnique({ where: { appId: this.options.appId } });
     if (!row) throw new OaTokenUnavailable('no tokens stored');
-    return row;
+    return this.opened(row);
+  }
+
+  private opened<R extends TokenRow>(row: R): R {
+    return {
+      ...row,
+      accessToken: this.open('accessToken', row.accessToken).plain,
+      refreshToken: this.open('refreshToken', row.refreshToken).plain,
+    };
   }
 
   /** A usable access token, refreshed first when it is about to expire. */
@@ -113,7 +167,7 @@ export class OaTokenStore {
         const rows = await tx.$queryRaw<TokenRow[]>`
           SELECT "accessToken", "refreshToken", "expiresAt", "failedAt", "lastError"
           FROM "ZaloOaToken" WHERE "appId" = ${this.options.appId} FOR UPDATE`;
-        const row = rows[0];
+        const row = rows[0] && this.opened(rows[0]);
         if (!row) return { error: 'no tokens stored', first: false };
         const fresh =
           row.accessToken !== '' &&
@@ -134,8 +188,8 @@ export class OaTokenStore {
         await tx.zaloOaToken.update({
           where: { appId: this.options.appId },
           data: {
-            accessToken: answer.accessToken,
-            refreshToken: answer.refreshToken,
+            accessToken: this.seal('accessToken', answer.accessToken),
+            refreshToken: this.seal('refreshToken', answer.refreshToken),
             expiresAt: new Date(this.now().getTime() + answer.expiresInMs),
             refreshedAt: this.now(),
             failedAt: null,
@@ -201,9 +255,9 @@ export class OaTokenStore {
     return { error: `${code} ${name}`.trim() };
   }
 
-  /** Throws with the reason while the last refresh has failed (the readiness check). */
+  /** Throws while the last refresh has failed (the readiness check; the reason is in the logs). */
   async health(): Promise<void> {
     const row = await this.read();
-    if (row.failedAt) throw new Error(`token refresh failed: ${row.lastError ?? 'unknown'}`);
+    if (row.failedAt) throw new ReadinessProblem('token refresh failed');
   }
 }

@@ -4,8 +4,9 @@ import type { InboundEvent } from '../../conversation/events.ts';
 import type { OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
 import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
-import { networkError, ZaloNetworkError, zaloHttp } from './http.ts';
+import { networkError, PHOTO_TIMEOUT_MS, sentUnlessTimedOut, ZaloNetworkError, zaloHttp } from './http.ts';
 import { OaTokenStore, OaTokenUnavailable, type OaTokenOptions } from './oa-tokens.ts';
+import { SecretBox } from '../../secret-box.ts';
 import { safeEqual } from '../../secrets.ts';
 import { numberedParts, oaSignature, plainText } from './text.ts';
 
@@ -22,6 +23,10 @@ export interface ZaloOaOptions {
   logger: Logger;
   /** How often the token is checked for a refresh ahead of its expiry. */
   refreshCheckMs?: number;
+  /** The clock webhook timestamps are checked against. */
+  now?: () => Date;
+  /** How long a picture may take: Zalo fetches it before it answers. */
+  photoTimeoutMs?: number;
 }
 
 /** `{ error: <negative>, message }`, with HTTP 200. */
@@ -42,7 +47,13 @@ const MAX_BUTTONS = 5;
 const MAX_TITLE = 100;
 /** Marks a button's payload, which comes back as the text of a user_send_text when the button is tapped. */
 const CHOICE_PREFIX = '#c:';
-const TOKEN_EXPIRED = new Set([-216, -220]);
+/** "Access token invalid" (-124, -216) and "expired" (-220): refresh, then try once more. */
+const TOKEN_EXPIRED = new Set([-124, -216, -220]);
+/** A signed event older than this is a replay (Zalo's own retries end within about two hours). */
+export const OA_EVENT_MAX_AGE_MS = 24 * 3600_000;
+/** Clocks differ a little; an event further ahead than this is not from Zalo. */
+export const OA_EVENT_MAX_AHEAD_MS = 5 * 60_000;
+
 const UNREACHABLE: Record<number, string> = {
   [-213]: 'the user does not follow the OA',
   [-217]: 'the user blocked the OA',
@@ -114,11 +125,12 @@ export class ZaloOaChannel implements Channel {
     this.http = zaloHttp(options.apiRoot);
   }
 
-  private async post(accessToken: string, body: object): Promise<void> {
+  private async post(accessToken: string, body: object, timeoutMs?: number): Promise<void> {
     let response;
     try {
       response = await this.http.post<unknown>('/v3.0/oa/message/cs', body, {
         headers: { 'content-type': 'application/json', access_token: accessToken },
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
       });
     } catch (error) {
       throw networkError(error);
@@ -132,14 +144,19 @@ export class ZaloOaChannel implements Channel {
   }
 
   /** Sends with the current token; a token Zalo calls invalid or expired is refreshed and tried once more. */
-  private async postWithToken(body: object): Promise<void> {
+  private async postWithToken(body: object, timeoutMs?: number): Promise<void> {
     const token = await this.options.tokens.accessToken();
     try {
-      await this.post(token, body);
+      await this.post(token, body, timeoutMs);
     } catch (error) {
       if (!(error instanceof ZaloOaError) || !TOKEN_EXPIRED.has(error.errorCode)) throw error;
-      await this.post(await this.options.tokens.refresh(token), body);
+      await this.post(await this.options.tokens.refresh(token), body, timeoutMs);
     }
+  }
+
+  /** Stores the configured tokens and seals what is kept; fails when SECRETS_KEY cannot open them. */
+  async prepare(): Promise<void> {
+    await this.options.tokens.prepare();
   }
 
   async send(chatId: string, message: OutboundMessage): Promise<void> {
@@ -183,16 +200,23 @@ export class ZaloOaChannel implements Channel {
    */
   async sendPhotoLink(chatId: string, url: string, message: OutboundMessage): Promise<void> {
     const [text = '', ...rest] = numberedParts(message, MAX_TEXT);
-    await this.postWithToken({
-      recipient: { user_id: chatId },
-      message: {
-        text,
-        attachment: {
-          type: 'template',
-          payload: { template_type: 'media', elements: [{ media_type: 'image', url }] },
-        },
-      },
-    });
+    await sentUnlessTimedOut(
+      () =>
+        this.postWithToken(
+          {
+            recipient: { user_id: chatId },
+            message: {
+              text,
+              attachment: {
+                type: 'template',
+                payload: { template_type: 'media', elements: [{ media_type: 'image', url }] },
+              },
+            },
+          },
+          this.options.photoTimeoutMs ?? PHOTO_TIMEOUT_MS,
+        ),
+      this.options.logger,
+    );
     for (const part of rest)
       await this.postWithToken({ recipient: { user_id: chatId }, message: { text: part } });
   }
@@ -246,6 +270,13 @@ export class ZaloOaChannel implements Channel {
     if (timestamp === null) return { status: 401 };
     const expected = oaSignature(this.options.appId, raw, timestamp, this.options.oaSecretKey);
     if (!safeEqual(header.trim(), expected)) return { status: 401 };
+    // A signature never expires by itself: an event recorded by someone and sent again later must not be
+    // taken (its msg_id may be gone from the dedupe table by then). Inbound ids are kept far longer (cleanup).
+    const age = (this.options.now?.() ?? new Date()).getTime() - Number(timestamp);
+    if (!Number.isFinite(age) || age > OA_EVENT_MAX_AGE_MS || age < -OA_EVENT_MAX_AHEAD_MS) {
+      this.options.logger.warn({ age }, 'zalo oa event refused: its timestamp is out of range');
+      return { status: 401 };
+    }
     const event = eventFromOaWebhook(body);
     if (!event) return { status: 200 };
     try {
@@ -266,9 +297,12 @@ export function createZaloOaChannel(input: {
   refreshToken: string;
   apiRoot: string;
   oauthRoot: string;
+  /** SECRETS_KEY and SECRETS_KEY_PREVIOUS: the stored tokens are sealed with them. */
+  secretsKeys: { current: Buffer; previous: readonly Buffer[] };
   db: OaTokenOptions['db'];
   logger: Logger;
   onTokenFailure?: (reason: string) => void;
+  now?: () => Date;
 }): ZaloOaChannel {
   const tokens = new OaTokenStore({
     db: input.db,
@@ -276,8 +310,10 @@ export function createZaloOaChannel(input: {
     appSecret: input.appSecret,
     oauthRoot: input.oauthRoot,
     seed: { accessToken: input.accessToken, refreshToken: input.refreshToken },
+    box: new SecretBox(input.secretsKeys.current, input.secretsKeys.previous),
     logger: input.logger,
     ...(input.onTokenFailure ? { onFailure: input.onTokenFailure } : {}),
+    ...(input.now ? { now: input.now } : {}),
   });
   return new ZaloOaChannel({
     appId: input.appId,
@@ -285,5 +321,6 @@ export function createZaloOaChannel(input: {
     apiRoot: input.apiRoot,
     tokens,
     logger: input.logger,
+    ...(input.now ? { now: input.now } : {}),
   });
 }

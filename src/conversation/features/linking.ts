@@ -1,7 +1,7 @@
 import { normaliseLinkCode } from '../../domain/link-code.ts';
 import { officialWithUnit } from '../../services/accounts.ts';
 import { sendMissedLaunches } from '../../services/campaigns.ts';
-import { redeemLinkCode } from '../../services/officials.ts';
+import { redeemLinkCode, type LinkCodeKeys } from '../../services/officials.ts';
 import type { Throttle } from '../../services/ports.ts';
 import type { CommandEvent, Middleware, TextEvent } from '../router.ts';
 import type { Turn } from '../turn.ts';
@@ -18,6 +18,8 @@ export interface LinkingDeps {
    * the per-chat throttle. Over its limit, every chat's code waits (told so, not checked) until the window ends.
    */
   linkGuard?: Throttle | undefined;
+  /** The server-side keys link codes are hashed with. */
+  linkCodeKeys: LinkCodeKeys;
 }
 
 /** Text that has the shape of a link code (an unlinked chat pasting the code it was given). */
@@ -32,12 +34,16 @@ export function linking(deps: LinkingDeps) {
 
   /** Redeems a code; a wrong one counts against the chat (and all chats) once the turn has committed. */
   const redeem = async (turn: Turn, code: string): Promise<void> => {
-    const result = await redeemLinkCode(turn.prisma('link code'), {
-      channel: turn.event.channel,
-      chatId: turn.event.chatId,
-      code: code.trim(),
-      now: turn.now,
-    });
+    const result = await redeemLinkCode(
+      turn.prisma('link code'),
+      {
+        channel: turn.event.channel,
+        chatId: turn.event.chatId,
+        code: code.trim(),
+        now: turn.now,
+      },
+      { linkCodeKeys: deps.linkCodeKeys, render: turn.render, timeZone: turn.timeZone },
+    );
     if (result.kind !== 'linked') {
       turn.reply(`link.${result.kind}`);
       turn.afterCommit.push(async () => {
