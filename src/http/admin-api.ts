@@ -21,13 +21,7 @@ import {
   listCampaigns,
   updateCampaign,
 } from '../services/campaigns.ts';
-import {
-  getOfficial,
-  issueLinkCode,
-  requireLinkCodeKeys,
-  upsertOfficial,
-  type LinkCodeKeys,
-} from '../services/officials.ts';
+import { getOfficial, issueLinkCode, upsertOfficial, type LinkCodeKeys } from '../services/officials.ts';
 import { eraseOfficial, exportOfficialData } from '../services/personal-data.ts';
 import { DomainError } from '../services/errors.ts';
 import type { ChaseRenderer, Clock, NewsRenderer, Random } from '../services/ports.ts';
@@ -199,12 +193,7 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       api.post('/officials/:code/link-codes', async (request, reply) => {
         const params = codeParam.parse(request.params);
-        const issued = await issueLinkCode(
-          db,
-          params.code,
-          { ...deps, linkCodeKeys: requireLinkCodeKeys(deps.linkCodeKeys) },
-          callerOf(request),
-        );
+        const issued = await issueLinkCode(db, params.code, deps, callerOf(request));
         const links: Record<string, string> = {};
         for (const channel of deps.channels) {
           const link = channel.deepLink?.(issued.code);

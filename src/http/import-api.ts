@@ -6,7 +6,6 @@ import { DomainError } from '../services/errors.ts';
 import { buildImportTemplate, IMPORT_MAX_BYTES, importSpreadsheet } from '../services/import.ts';
 import { linkCodeHtml, linkCodeWorkbook } from '../services/link-code-sheet.ts';
 import { issueSubtreeLinkCodes } from '../services/link-codes.ts';
-import { requireLinkCodeKeys } from '../services/officials.ts';
 import type { AdminApiDeps } from './admin-api.ts';
 import { callerOf } from './api-caller.ts';
 
@@ -111,7 +110,7 @@ export function registerImportApi(api: FastifyInstance, deps: AdminApiDeps): voi
         deps.db,
         code,
         { roles: query.roles, unlinkedOnly: query.unlinked },
-        { ...deps, linkCodeKeys: requireLinkCodeKeys(deps.linkCodeKeys) },
+        deps,
         callerOf(request),
       );
       const sheet = {

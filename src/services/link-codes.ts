@@ -4,7 +4,7 @@ import type { Role } from '../generated/prisma/enums.ts';
 import { LINK_CODE_TTL_HOURS, linkCodeFromBytes } from '../domain/link-code.ts';
 import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
 import { DomainError, notFound } from './errors.ts';
-import { hashLinkCode, type LinkCodeKeys } from './officials.ts';
+import { hashLinkCode, requireLinkCodeKeys, type LinkCodeKeys } from './officials.ts';
 import type { Clock, Random } from './ports.ts';
 import { requireAdmin, unitInScope } from './scope.ts';
 
@@ -32,7 +32,7 @@ export async function issueSubtreeLinkCodes(
   db: Db,
   unitCode: string,
   options: { roles?: Role[] | undefined; unlinkedOnly?: boolean | undefined },
-  deps: { clock: Clock; random: Random; linkCodeKeys: LinkCodeKeys },
+  deps: { clock: Clock; random: Random; linkCodeKeys?: LinkCodeKeys | undefined },
   caller: Caller = SYSTEM_CALLER,
 ): Promise<{ unit: { code: string; name: string }; codes: SubtreeLinkCode[] }> {
   requireAdmin(caller.principal);
@@ -43,11 +43,12 @@ async function issue(
   db: Tx,
   unitCode: string,
   options: { roles?: Role[] | undefined; unlinkedOnly?: boolean | undefined },
-  deps: { clock: Clock; random: Random; linkCodeKeys: LinkCodeKeys },
+  deps: { clock: Clock; random: Random; linkCodeKeys?: LinkCodeKeys | undefined },
   caller: Caller,
 ): Promise<{ unit: { code: string; name: string }; codes: SubtreeLinkCode[] }> {
   const unit = await unitInScope(db, caller.principal, unitCode);
   if (!unit) throw notFound('unit', unitCode);
+  const keys = requireLinkCodeKeys(deps.linkCodeKeys);
   const officials = await db.official.findMany({
     where: {
       unit: { path: { startsWith: unit.path } },
@@ -85,7 +86,7 @@ async function issue(
   await db.$executeRaw`
     INSERT INTO "LinkCode" (id, "officialId", "codeHash", "expiresAt")
     SELECT * FROM unnest(${officials.map(() => randomUUID())}::uuid[], ${officials.map((o) => o.id)}::uuid[],
-                         ${codes.map((code) => hashLinkCode(code, deps.linkCodeKeys.current))}::text[], ${officials.map(() => utcWallTime)}::timestamp(3)[])`;
+                         ${codes.map((code) => hashLinkCode(code, keys.current))}::text[], ${officials.map(() => utcWallTime)}::timestamp(3)[])`;
   await recordAudit(
     db,
     ...officials.map((official) => ({

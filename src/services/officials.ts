@@ -149,7 +149,6 @@ export async function upsertOfficial(
 }
 
 const AUDITED_OFFICIAL_FIELDS = [
-  'name',
   'unitCode',
   'role',
   'locale',
@@ -164,23 +163,31 @@ function officialAction(before: OfficialView | null, after: OfficialView): strin
   return 'official.update';
 }
 
-/** What an upsert changed, for the audit trail: the phone number itself is never written there. */
+/** How a personal field changed, without its value: "set", "changed" or "removed" (or unchanged). */
+function personalChange(before: string | null | undefined, after: string | null): string | undefined {
+  if ((before ?? null) === after) return undefined;
+  if (after === null) return 'removed';
+  return before ? 'changed' : 'set';
+}
+
+/**
+ * What an upsert changed, for the audit trail. The trail is append-only and outlives an erasure (it names
+ * officials when it is read), so personal data never goes in it: of a name or a phone number it says only
+ * that it was set, changed or removed.
+ */
 function officialChanges(before: OfficialView | null, after: OfficialView): Record<string, unknown> | null {
-  const phone =
-    (before?.phone ?? null) === after.phone
-      ? undefined
-      : after.phone === null
-        ? 'removed'
-        : before?.phone
-          ? 'changed'
-          : 'set';
+  const personal = Object.fromEntries(
+    (['name', 'phone'] as const)
+      .map((field) => [field, personalChange(before?.[field], after[field])] as const)
+      .filter(([, change]) => change !== undefined),
+  );
   if (!before) {
     const fields = Object.fromEntries(AUDITED_OFFICIAL_FIELDS.map((field) => [field, after[field]]));
-    return { ...fields, ...(phone ? { phone } : {}) };
+    return { ...fields, ...personal };
   }
   const changes = fieldChanges(before, after, AUDITED_OFFICIAL_FIELDS);
-  if (!changes && !phone) return null;
-  return { ...changes, ...(phone ? { phone } : {}) };
+  if (!changes && Object.keys(personal).length === 0) return null;
+  return { ...changes, ...personal };
 }
 
 /**
@@ -257,7 +264,7 @@ export interface IssuedLinkCode {
 export async function issueLinkCode(
   db: Queryable,
   officialCode: string,
-  deps: { clock: Clock; random: Random; linkCodeKeys: LinkCodeKeys },
+  deps: { clock: Clock; random: Random; linkCodeKeys?: LinkCodeKeys | undefined },
   caller: Caller = SYSTEM_CALLER,
 ): Promise<IssuedLinkCode> {
   requireAdmin(caller.principal);
@@ -268,11 +275,12 @@ export async function issueLinkCode(
     });
     if (!official || !covers(caller.principal, official.unit.path)) throw notFound('official', officialCode);
     if (!official.active) throw inactive(officialCode);
+    const keys = requireLinkCodeKeys(deps.linkCodeKeys);
     const code = linkCodeFromBytes(deps.random.bytes(32));
     const now = deps.clock.now();
     const expiresAt = new Date(now.getTime() + LINK_CODE_TTL_HOURS * 3600_000);
     await tx.linkCode.create({
-      data: { officialId: official.id, codeHash: hashLinkCode(code, deps.linkCodeKeys.current), expiresAt },
+      data: { officialId: official.id, codeHash: hashLinkCode(code, keys.current), expiresAt },
     });
     await recordAudit(tx, {
       actor: caller.actor,
