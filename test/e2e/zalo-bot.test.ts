@@ -205,9 +205,25 @@ describe('a campaign over the Zalo Bot Platform', () => {
     expect(await db.statusReport.count()).toBe(reportsBefore);
   });
 
-  it('retries a send Zalo answered with an internal error', async () => {
+  it('retries a send Zalo answered with an internal error, and delivers it once', async () => {
+    const after = focal.received.length;
+    const triesBefore = fake.tries(focal.chatId);
+    const lastSeq = (
+      await db.outboxMessage.findFirst({ where: { chatId: focal.chatId }, orderBy: { seq: 'desc' } })
+    )?.seq;
     fake.inject(focal.chatId, { error_code: 403, description: 'Internal error' });
-    expect(await focal.ask('/huongdan', has('Hướng dẫn'))).toBeTruthy();
+    await focal.ask('/huongdan', has('Hướng dẫn'));
+    // Once its rows are marked sent nothing more can go out for this answer: a duplicate would be here.
+    await waitFor('the help to be marked sent', async () => {
+      const rows = await db.outboxMessage.findMany({
+        where: { chatId: focal.chatId, channel: 'zalo', ...(lastSeq ? { seq: { gt: lastSeq } } : {}) },
+      });
+      return rows.length > 0 && rows.every((row) => row.state === 'sent') ? rows : undefined;
+    });
+    const answers = focal.received.slice(after);
+    expect(answers.filter(has('Hướng dẫn'))).toHaveLength(1);
+    // Every send to the chat either delivered a message or met the fault: exactly one met it.
+    expect(fake.tries(focal.chatId) - triesBefore).toBe(answers.length + 1);
   });
 
   it('checks the webhook secret and accepts flat and wrapped bodies, each once', async () => {
