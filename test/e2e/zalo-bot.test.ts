@@ -188,8 +188,8 @@ describe('a campaign over the Zalo Bot Platform', () => {
     expect(await focal.ask('/nhiemvu', has('Nhiệm vụ của'))).toContain('hạn 15/07/2026');
     const choose = await focal.ask('/ngonngu', has('Choose a language'));
     expect(choose).toMatch(/1\. Tiếng Việt\n2\. English$/);
-    expect(await focal.ask('2', has('English'))).toBeTruthy();
-    expect(await focal.ask('/help', has('How to use'))).toBeTruthy();
+    expect(await focal.ask('2', has('English'))).toBe('Language set to English.');
+    expect(await focal.ask('/help', has('How to use'))).toContain('/report — report progress');
     expect(await focal.ask('1', has('tiếng Việt'))).toContain('Đã chuyển');
   });
 
