@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 
 export interface PollerOptions<U> {
@@ -68,17 +69,14 @@ export class UpdatePoller<U> {
     }
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+  /**
+   * Waits `ms`, or less when the poller stops. Node's timer removes its listener from the shared signal
+   * when it fires: a listener left behind per pause piled up on the signal (a leak, and a
+   * MaxListenersExceededWarning within seconds of start-up while idle).
+   */
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.abort.signal }).catch((error: unknown) => {
+      if (!this.abort.signal.aborted) throw error;
     });
   }
 }

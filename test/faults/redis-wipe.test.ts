@@ -32,6 +32,8 @@ it('re-enqueues from the outbox after Redis is wiped: none lost', async () => {
   await rig.waitDelivered(RECIPIENTS / 2);
   const atWipe = rig.delivered();
   expect(await rig.redis.flushdb()).toBe('OK');
+  // The wipe came mid-launch: what was still queued is gone from Redis and must come back from the outbox.
+  expect(atWipe).toBeLessThan(RECIPIENTS);
   // The relay notices the loss at its next sweep (every 2 s) rather than when the rows' lease runs out
   // (a minute after they were enqueued).
   await waitFor(

@@ -45,6 +45,9 @@ it('loses nothing, repeats at most what was in flight and tries the unreachable 
   const tKill = Date.now() - t0;
   expect(await worker.stop('SIGKILL')).toBe(null);
   const atKill = { zalo: rig.delivered('zalo'), zalo_oa: rig.delivered('zalo_oa') };
+  // The kill came mid-launch on both channels.
+  expect(atKill.zalo).toBeLessThan(BOT);
+  expect(atKill.zalo_oa).toBeLessThan(OA);
   // The killed worker's jobs come back once their locks lapse (BullMQ's stalled check).
   await rig.start('worker');
   const tStarted = Date.now() - t0;

@@ -51,8 +51,12 @@ describe('the audit trail', () => {
           unitId: huyen1,
           at: at(2),
         });
-        // The change itself fails after its audit row was written: both go.
-        await tx.unit.update({ where: { id: huyen1 }, data: { parentId: huyen1.replace(/.$/, '0') } });
+        // The change itself fails after its audit row was written: both go. (The parent is no unit: an id
+        // made from huyen1's by changing its last digit to 0 was huyen1 itself one time in 16.)
+        await tx.unit.update({
+          where: { id: huyen1 },
+          data: { parentId: '00000000-0000-7000-8000-000000000000' },
+        });
       }),
     ).rejects.toThrow();
     const trail = await listAudit(db, WHOLE_ORGANISATION, { target: 'HUYEN1', action: 'unit.update' });
