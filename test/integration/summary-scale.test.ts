@@ -23,7 +23,7 @@ import { REDIS_SERVER_URL } from '../support/env.ts';
  * /tonghop at the root of a province of 1,500 communes (the 2025 reform's largest): the answer stays
  * readable, within at most 3 Telegram messages and 6,000 characters in all, naming at most 20 units not
  * reported or late and counting the rest; the late-units-only answer keeps the same caps; on Zalo every
- * message is within 2,000 characters. The API keeps the full lists. Timing is bench/summary-chat.ts's.
+ * message is within 2,000 characters. The API keeps the full lists. Timing is bench/tonghop.ts's.
  */
 const TZ = 'Asia/Ho_Chi_Minh';
 const COMMUNES = 1500;
