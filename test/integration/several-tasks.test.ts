@@ -224,7 +224,7 @@ describe('"xong hết" with several open tasks', () => {
   it('offers "Tất cả 3 nhiệm vụ" first, which records every open task done in one tap', async () => {
     const [question, ...rest] = await say('c2', 'xong hết');
     expect(rest).toEqual([]);
-    expect(question?.text).toContain('tất cả 3 nhiệm vụ');
+    expect(question?.text).toContain('cả 3 nhiệm vụ chưa hoàn thành');
     expect(question?.choices?.map((row) => row.map((choice) => choice.label))).toEqual([
       ['Tất cả 3 nhiệm vụ'],
       ['1. Quán triệt, triển khai kế hoạch'],

@@ -217,3 +217,29 @@ describe('a confirmation of several tasks', () => {
     expect(message.choices).toEqual([[{ label: '↩️ Hoàn tác cả 3 báo cáo', data: `ug:${news.campaignId}` }]]);
   });
 });
+
+describe('a closing round', () => {
+  it('asks a unit for the closing report of all its tasks in one message', () => {
+    const message = render.roundAsk(
+      'vi',
+      {
+        kind: 'closing',
+        periodKey: 'closing',
+        startsOn: dateFromIso('2026-06-15'),
+        endsOn: dateFromIso('2026-12-01'),
+        dueOn: dateFromIso('2026-12-08'),
+        docNumber: '01/KH-UBND',
+        campaignTitle: 'Thi đua',
+      },
+      [1, 2].map((n) => ({
+        taskId: `0190f0f0-0000-7000-8000-00000000000${n}`,
+        number: n,
+        title: `Nhiệm vụ ${n}`,
+        current: null,
+      })),
+    );
+    expect(message.text).toContain('🏁 <b>Báo cáo tổng kết</b> kế hoạch 01/KH-UBND, hạn gửi 08/12/2026');
+    expect(message.text).toContain('kết quả cuối cùng của 2 nhiệm vụ');
+    expect(message.choices).toHaveLength(2);
+  });
+});
