@@ -18,7 +18,9 @@ export const BUTTON_DATA_MAX_BYTES = 64;
  * | register         | `reg:<campaign>`                                        |
  * | status           | `st:<task>:<d, p, b or n>`                              |
  * | undo             | `undo:<report>`                                         |
+ * | undoGroup        | `ug:<report group>`                                     |
  * | whichTask        | `pr:<pending reply>:<index>`                            |
+ * | allTasks         | `pa:<pending reply>`                                    |
  * | language         | `lang:vi`, `lang:en`                                    |
  * | summary          | `sum:<campaign>`, with a block `bs:<compact>:-:<block>` |
  * | drill            | `sd:<campaign>:<unit>`, `bd:<compact>:<unit>:<block>`   |
@@ -35,7 +37,11 @@ export type Button =
   | { kind: 'acknowledge' | 'register'; campaignId: string }
   | { kind: 'status'; taskId: string; status: Status }
   | { kind: 'undo'; reportId: string }
+  /** Takes back every report of one message about several tasks. */
+  | { kind: 'undoGroup'; groupId: string }
   | { kind: 'whichTask'; pendingId: string; index: number }
+  /** The answer "all of them" to "which task?": every open task the question offered. */
+  | { kind: 'allTasks'; pendingId: string }
   | { kind: 'language'; locale: Locale }
   /** A campaign's summary in the asker's default scope; `block` limits it to an emulation block. */
   | { kind: 'summary'; campaignId: string; block?: string }
@@ -75,8 +81,12 @@ export function encodeButton(button: Button): string {
       return `st:${button.taskId}:${statusCode(button.status)}`;
     case 'undo':
       return `undo:${button.reportId}`;
+    case 'undoGroup':
+      return `ug:${button.groupId}`;
     case 'whichTask':
       return `pr:${button.pendingId}:${button.index}`;
+    case 'allTasks':
+      return `pa:${button.pendingId}`;
     case 'language':
       return `lang:${button.locale}`;
     case 'exemplarCampaign':
@@ -128,6 +138,8 @@ function decodeFields(head: string, fields: string[]): Button | null {
     if (head === 'ack') return { kind: 'acknowledge', campaignId: id };
     if (head === 'reg') return { kind: 'register', campaignId: id };
     if (head === 'undo') return { kind: 'undo', reportId: id };
+    if (head === 'ug') return { kind: 'undoGroup', groupId: id };
+    if (head === 'pa') return { kind: 'allTasks', pendingId: id };
     if (head === 'sum') return { kind: 'summary', campaignId: id };
     if (head === 'exs') return { kind: 'exemplarNoPhoto', draftId: id };
     if (head === 'exu') return { kind: 'exemplarWithdraw', exemplarId: id };

@@ -14,6 +14,7 @@ import type {
   DigestRenderer,
   RoundDigestNews,
   RoundNews,
+  RoundTask,
   WeeklyDigestNews,
 } from '../services/ports.ts';
 import type { UnitTask } from '../services/reports.ts';
@@ -21,9 +22,19 @@ import type { ChartText } from '../services/summary-chart.ts';
 import type { CampaignSummary } from '../services/summaries.ts';
 import { plainLines } from '../services/summary-workbook.ts';
 import { buttonChoice, encodeButton, fitsInButton } from './buttons.ts';
+import { currentLabel, periodName, roundMessage, roundVars } from './render-rounds.ts';
+import { lateUnitsText, summaryText, type LateUnit, type Say } from './render-summary.ts';
 
-/** Lines of per-child figures under a summary; beyond them the rest is only counted. */
-const CHILD_LINES = 15;
+/** A task recorded by a message about several tasks, as its confirmation lists it. */
+export interface GroupItem {
+  /** Its number in the unit's list. */
+  n: number;
+  title: string;
+  docNumber: string;
+  status: Status;
+  percent: number | null;
+  note: string | null;
+}
 
 /** Every message text the bot sends is assembled here, from the catalogues in locales/. */
 export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
@@ -127,6 +138,30 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     };
   }
 
+  /**
+   * The confirmation of one message about several tasks: each task (its number in the unit's list) with
+   * the status and percent recorded, a difficulty's reason, the tasks that could not be recorded, and one
+   * undo for the whole group.
+   */
+  recordedGroup(
+    locale: string,
+    input: { groupId: string; recorded: GroupItem[]; refused: { n: number; title: string }[] },
+  ): OutboundMessage {
+    const t = this.say(locale);
+    const lines = [t('report.recordedGroup', { count: input.recorded.length })];
+    for (const item of input.recorded) {
+      const vars = { ...item, status: this.statusLabel(locale, item.status) };
+      lines.push(t(item.percent === null ? 'report.groupItem' : 'report.groupItemPercent', vars));
+      if (item.status === 'blocked' && item.note) lines.push(t('report.groupNote', { note: item.note }));
+    }
+    for (const task of input.refused) lines.push(t('report.groupRefused', task));
+    const undo = buttonChoice(t('buttons.undoGroup', { count: input.recorded.length }), {
+      kind: 'undoGroup',
+      groupId: input.groupId,
+    });
+    return { text: lines.join('\n'), ...(input.recorded.length > 0 ? { choices: [[undo]] } : {}) };
+  }
+
   taskList(locale: string, unitName: string, tasks: UnitTask[], now: Date): OutboundMessage {
     if (tasks.length === 0) return this.text(locale, 'tasks.none');
     const lines = [this.t(locale, 'tasks.header', { unit: unitName })];
@@ -149,84 +184,15 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     return { text: lines.join('\n') };
   }
 
-  summary(locale: string, summary: CampaignSummary, now: Date, exemplars?: number): OutboundMessage {
-    const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
-    const names = (units: { name: string }[]) => units.map((unit) => unit.name).join(', ');
-    const lines = [
-      t('summary.header', { docNumber: summary.campaign.docNumber, title: summary.campaign.title }),
-      t('summary.scope', { scope: summary.scope?.name ?? t('summary.scopeAll') }),
-      ...(summary.block ? [t('summary.block', { block: summary.blockName ?? summary.block })] : []),
-      t('summary.asOf', {
-        time: DateTime.fromJSDate(now, { zone: this.timeZone }).toFormat('HH:mm dd/MM/yyyy'),
-      }),
-      '',
-      t('summary.units', summary.units),
-    ];
-    // Exemplars reported in the scope: shown only when there are some, as raw material for commendation.
-    if (exemplars !== undefined && exemplars > 0) lines.push(t('summary.exemplars', { count: exemplars }));
-    if (summary.tasks.length > 0) {
-      lines.push('', t('summary.tasks'));
-      summary.tasks.forEach((task, index) =>
-        lines.push(
-          t('summary.task', {
-            ...task,
-            n: index + 1,
-            due: formatDate(new Date(`${task.dueOn}T00:00:00Z`)),
-            overdue: task.overdue > 0 ? t('summary.taskOverdue', { count: task.overdue }) : '',
-          }),
-        ),
-      );
-    }
-    lines.push(...this.childLines(locale, summary));
-    lines.push('');
-    if (summary.unreportedUnits.length > 0) {
-      lines.push(
-        t('summary.unreported', {
-          count: summary.unreportedUnits.length,
-          names: names(summary.unreportedUnits),
-        }),
-      );
-    } else {
-      lines.push(t('summary.allReported'));
-    }
-    if (summary.lateUnits.length > 0) {
-      lines.push(t('summary.late', { count: summary.lateUnits.length, names: names(summary.lateUnits) }));
-    }
-    return { text: lines.join('\n') };
+  /** A catalogue text function in one language. */
+  private say(locale: string): Say {
+    return (key, vars) => this.t(locale, key, vars);
   }
 
-  /**
-   * One line per direct child of the scope (items reported of all items, overdue items), the late ones
-   * first; a 100-commune district stays readable: the rest is counted, the chart and workbook have them.
-   */
-  private childLines(locale: string, summary: CampaignSummary): string[] {
-    const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
-    const children = summary.children
-      .filter((child) => child.code !== summary.scope?.code)
-      .sort(
-        (a, b) =>
-          b.lateUnits - a.lateUnits ||
-          b.overdue - a.overdue ||
-          a.name.localeCompare(b.name, 'vi') ||
-          a.code.localeCompare(b.code),
-      );
-    if (children.length === 0) return [];
-    const lines = ['', t('summary.children')];
-    for (const child of children.slice(0, CHILD_LINES)) {
-      const items = child.done + child.inProgress + child.blocked + child.notStarted + child.noReport;
-      const late =
-        child.overdue > 0
-          ? `${t('summary.childLate', { count: child.overdue })}${
-              child.units > 1
-                ? t('summary.childLateUnits', { count: child.lateUnits, units: child.units })
-                : ''
-            }`
-          : '';
-      lines.push(t('summary.child', { name: child.name, reported: items - child.noReport, items, late }));
-    }
-    if (children.length > CHILD_LINES)
-      lines.push(t('summary.childrenMore', { count: children.length - CHILD_LINES }));
-    return lines;
+  /** The summary's text, kept readable however many units it covers (render-summary.ts). */
+  summary(locale: string, summary: CampaignSummary, now: Date, exemplars?: number): OutboundMessage {
+    const asOf = DateTime.fromJSDate(now, { zone: this.timeZone }).toFormat('HH:mm dd/MM/yyyy');
+    return { text: summaryText(this.say(locale), summary, { asOf, exemplars }) };
   }
 
   /** Catalogue text without markup and unescaped: for the workbook and the chart picture. */
@@ -343,21 +309,14 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     return text ? [{ ...text, text: `${heading}\n${text.text}` }, ...rest] : rest;
   }
 
-  /** Only the late units, each with its late tasks. */
+  /** Only the late units, each with its late tasks (the first 20, the rest counted), and `choices`. */
   lateUnits(
     locale: string,
     summary: CampaignSummary,
-    late: { name: string; tasks: string[] }[],
+    late: LateUnit[],
+    choices?: Choice[][],
   ): OutboundMessage {
-    const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
-    const scope = summary.scope?.name ?? t('summary.scopeAll');
-    if (late.length === 0) return { text: t('summary.lateNone', { scope }) };
-    return {
-      text: [
-        t('summary.lateHeader', { docNumber: summary.campaign.docNumber, scope }),
-        ...late.map((unit) => t('summary.lateItem', { name: unit.name, tasks: unit.tasks.join('; ') })),
-      ].join('\n'),
-    };
+    return { text: lateUnitsText(this.say(locale), summary, late), ...(choices ? { choices } : {}) };
   }
 
   xlsxMessage(locale: string, docNumber: string, attachment: Attachment): OutboundMessage {
@@ -365,9 +324,7 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
   }
 
   private current(locale: string, current: CurrentStatus | null): string {
-    if (!current) return this.statusLabel(locale, null);
-    const percent = current.percent !== null && current.status !== 'done' ? ` (${current.percent}%)` : '';
-    return `${this.statusLabel(locale, current.status)}${percent}`;
+    return currentLabel(this.say(locale), current);
   }
 
   reminder(locale: string, news: ReminderNews): OutboundMessage {
@@ -398,51 +355,23 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
 
   /** "tháng 7/2026", "quý III/2026", "6 tháng đầu năm 2026", "năm 2026", "tổng kết". */
   period(locale: string, periodKey: string): string {
-    const [year = '', part = ''] = periodKey.split('-');
-    if (periodKey === 'closing') return this.t(locale, 'period.closing');
-    if (/^\d{2}$/.test(part)) return this.t(locale, 'period.monthly', { index: Number(part), year });
-    if (part.startsWith('Q')) {
-      const index = Number(part.slice(1));
-      return this.t(locale, 'period.quarterly', { index, roman: ['I', 'II', 'III', 'IV'][index - 1], year });
-    }
-    if (part.startsWith('H')) return this.t(locale, `period.half-yearly-${part.slice(1)}`, { year });
-    return this.t(locale, 'period.yearly', { year });
+    return periodName(this.say(locale), periodKey);
   }
 
-  private roundVars(locale: string, round: RoundNews) {
-    return {
-      period: this.period(locale, round.periodKey),
-      from: formatDate(round.startsOn),
-      to: formatDate(round.endsOn),
-      due: formatDate(round.dueOn),
-      docNumber: round.docNumber,
-    };
+  roundAsk(locale: string, round: RoundNews, tasks: RoundTask[]): OutboundMessage {
+    return roundMessage(this.say(locale), 'ask', round, tasks, (taskId) =>
+      this.statusChoices(locale, taskId),
+    );
   }
 
-  roundAsk(
-    locale: string,
-    round: RoundNews,
-    task: { taskId: string; title: string; current: CurrentStatus | null },
-  ): OutboundMessage {
-    return {
-      text: this.t(locale, round.kind === 'closing' ? 'round.askClosing' : 'round.ask', {
-        ...this.roundVars(locale, round),
-        title: task.title,
-        current: this.current(locale, task.current),
-      }),
-      choices: this.statusChoices(locale, task.taskId),
-    };
-  }
-
-  roundReminder(locale: string, round: RoundNews, task: { taskId: string; title: string }): OutboundMessage {
-    return {
-      text: this.t(locale, 'round.remind', { ...this.roundVars(locale, round), title: task.title }),
-      choices: this.statusChoices(locale, task.taskId),
-    };
+  roundReminder(locale: string, round: RoundNews, tasks: RoundTask[]): OutboundMessage {
+    return roundMessage(this.say(locale), 'remind', round, tasks, (taskId) =>
+      this.statusChoices(locale, taskId),
+    );
   }
 
   roundDigest(locale: string, digest: RoundDigestNews): OutboundMessage {
-    const vars = { ...this.roundVars(locale, digest), title: digest.campaignTitle };
+    const vars = { ...roundVars(this.say(locale), digest), title: digest.campaignTitle };
     const lines = [
       this.t(locale, 'round.digestHeader', vars),
       '',

@@ -60,7 +60,9 @@ export function dialogueRoutes(deps: RouteDeps): Router {
       // Buttons, pressed or (where a channel has none) chosen by number.
       .callback(['status'], raw('status-button'), requireLinked(statusReports.button))
       .callback(['whichTask'], raw('which-task-button'), requireLinked(statusReports.whichTask))
+      .callback(['allTasks'], raw('all-tasks-button'), requireLinked(statusReports.allTasks))
       .callback(['undo'], prisma('undo-button'), requireLinked(statusReports.undo))
+      .callback(['undoGroup'], prisma('undo-group-button'), requireLinked(statusReports.undoGroup))
       .callback(['acknowledge', 'register'], prisma('launch-button'), requireLinked(campaignActs))
       .callback(['language'], raw('language-button'), requireLinked(setLanguage))
       .callback(

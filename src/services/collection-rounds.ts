@@ -1,8 +1,16 @@
 import type { Queryable } from '../db/client.ts';
 import type { CollectionRound, Prisma } from '../generated/prisma/client.ts';
 import { deliveryProblems } from './delivery-health.ts';
-import type { ChaseRenderer, CurrentStatus, RoundNews } from './ports.ts';
-import { SWEEP_TRANSACTION, SweepOutbox, reachable, type SweepDeps, type SweepResult } from './sweeps.ts';
+import type { ChaseRenderer, CurrentStatus, RoundNews, RoundTask } from './ports.ts';
+import { taskNumberOffsets } from './reports.ts';
+import {
+  SWEEP_TRANSACTION,
+  SweepOutbox,
+  reachable,
+  type Recipient,
+  type SweepDeps,
+  type SweepResult,
+} from './sweeps.ts';
 
 /*
  * A collection round and what it says: the question to each unit, the reminder to those that have not
@@ -70,12 +78,12 @@ async function answeredUnits(db: Queryable, roundId: string): Promise<Set<string
 
 /**
  * The round's tasks a unit is asked about, with its current status of each: a periodic round asks about
- * the tasks not done yet, the closing round about every task.
+ * the tasks not done yet, the closing round about every task. `offset` places them in the unit's numbering.
  */
-function tasksToAsk(round: Round, statuses: Map<string, CurrentStatus> | undefined) {
+function tasksToAsk(round: Round, statuses: Map<string, CurrentStatus> | undefined, offset = 0) {
   return round.campaign.tasks
-    .filter((task) => round.kind === 'closing' || statuses?.get(task.id)?.status !== 'done')
-    .map((task) => ({ ...task, current: statuses?.get(task.id) ?? null }));
+    .map((task, index) => ({ ...task, number: offset + index + 1, current: statuses?.get(task.id) ?? null }))
+    .filter((task) => round.kind === 'closing' || task.current?.status !== 'done');
 }
 
 type Mode = 'ask' | 'remind';
@@ -89,8 +97,9 @@ export interface RoundMessages {
 }
 
 /**
- * The messages of a round to the focal officials of its units, one per task: the question, or the reminder
- * to the units that have not answered.
+ * The messages of a round to the focal officials of its units, ONE per unit and official for all the tasks
+ * it is asked about: the question, or the reminder to the units that have not answered. Keyed
+ * `round-<mode>:<round>:<unit>:<official>`, so a rerun sends nothing twice.
  */
 export async function roundMessages(
   db: Queryable,
@@ -101,39 +110,68 @@ export async function roundMessages(
   const statuses = await currentStatuses(db, round.campaign.id);
   const answered = mode === 'remind' ? await answeredUnits(db, round.id) : new Set<string>();
   const units = round.campaign.units.map((row) => row.unit).filter((unit) => !answered.has(unit.id));
-  const focal = await reachable(
-    db,
-    units.map((unit) => unit.id),
-    ['focal'],
-  );
+  const unitIds = units.map((unit) => unit.id);
+  const focal = await reachable(db, unitIds, ['focal']);
+  const offsets = await taskNumberOffsets(db, round.campaign.id, unitIds);
+  const remindedBefore =
+    mode === 'remind' && round.keyedPerTask ? await remindedPerTask(db, round, focal) : new Set<string>();
   const news = newsOf(round);
   const outbox = new SweepOutbox();
   let unreachable = 0;
   let reminders = 0;
   for (const unit of units) {
-    const tasks = tasksToAsk(round, statuses.get(unit.id));
+    const tasks = tasksToAsk(round, statuses.get(unit.id), offsets.get(unit.id));
     if (tasks.length === 0) continue;
     reminders += 1;
     const recipients = focal.get(unit.id) ?? [];
     if (recipients.length === 0) unreachable += 1;
+    const asked: RoundTask[] = tasks.map(({ id, number, title, current }) => ({
+      taskId: id,
+      number,
+      title,
+      current,
+    }));
     for (const to of recipients) {
-      for (const task of tasks) {
-        const message =
-          mode === 'ask'
-            ? render.roundAsk(to.locale, news, { taskId: task.id, title: task.title, current: task.current })
-            : render.roundReminder(to.locale, news, { taskId: task.id, title: task.title });
-        outbox.add(`round-${mode}:${round.id}:${task.id}:${unit.id}:${to.officialId}`, to, message, {
-          kind: `round-${mode}`,
-          slot: round.periodKey,
-          docNumber: round.campaign.docNumber,
-          taskKey: task.key,
-          unitCode: unit.code,
-          to: to.code,
-        });
-      }
+      if (remindedBefore.has(`${unit.id}:${to.officialId}`)) continue;
+      const message =
+        mode === 'ask'
+          ? render.roundAsk(to.locale, news, asked)
+          : render.roundReminder(to.locale, news, asked);
+      outbox.add(`round-${mode}:${round.id}:${unit.id}:${to.officialId}`, to, message, {
+        kind: `round-${mode}`,
+        slot: round.periodKey,
+        docNumber: round.campaign.docNumber,
+        taskKey: tasks.map((task) => task.key).join(','),
+        unitCode: unit.code,
+        to: to.code,
+      });
     }
   }
   return { outbox, reminders, unreachable };
+}
+
+/**
+ * A round asked before rounds asked each unit in one message (keyedPerTask) may have reminded some units
+ * already, one message per task under `round-remind:<round>:<task>:<unit>:<official>`: those (unit,
+ * official) pairs, which are not reminded again.
+ */
+async function remindedPerTask(
+  db: Queryable,
+  round: Round,
+  focal: Map<string, Recipient[]>,
+): Promise<Set<string>> {
+  const keys: string[] = [];
+  for (const [unitId, recipients] of focal) {
+    for (const to of recipients) {
+      for (const task of round.campaign.tasks)
+        keys.push(`round-remind:${round.id}:${task.id}:${unitId}:${to.officialId}`);
+    }
+  }
+  if (keys.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ dedupeKey: string }[]>`
+    SELECT "dedupeKey" FROM "OutboxMessage" WHERE "dedupeKey" = ANY(${keys}::text[])`;
+  // round-remind:<round>:<task>:<unit>:<official> -> <unit>:<official>
+  return new Set(rows.map((row) => row.dedupeKey.split(':').slice(3).join(':')));
 }
 
 /** Writes (or, in a dry run, counts) a round's messages: the sweep's part. */
@@ -209,7 +247,7 @@ export async function digestOf(db: Queryable, round: Round): Promise<RoundDigest
   const byStatus = { done: 0, in_progress: 0, blocked: 0, not_started: 0 };
   for (const row of inRound) byStatus[row.status] = Number(row.count);
   const units = round.campaign.units.map((row) => row.unit);
-  const isAnswered = (unitId: string) =>
+  const isAnswered = (unitId: string): boolean =>
     answered.has(unitId) ||
     (round.kind !== 'closing' && tasksToAsk(round, statuses.get(unitId)).length === 0);
   return {

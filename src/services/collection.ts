@@ -113,6 +113,7 @@ async function previewDueRounds(deps: SweepDeps, due: DuePeriod[], now: Date): P
       id: uuidv7(),
       askedAt: null,
       closedAt: null,
+      keyedPerTask: false,
       campaign,
     };
     const questions = await roundMessages(deps.db, deps.render, round, 'ask');

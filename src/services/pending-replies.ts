@@ -49,6 +49,24 @@ export async function takePendingReport(
   return { taskId, report: { status, percent, note, sourceText } };
 }
 
+/**
+ * The answer "all of them" to "which task?": the report and every task the question offered, taken off the
+ * chat's questions at once. Null, with nothing taken, when the question is not this chat's or has expired.
+ */
+export async function takePendingReportForAll(
+  db: RawQueries,
+  input: { id: string; accountId: string; now: Date },
+): Promise<{ taskIds: string[]; report: PendingReport } | null> {
+  const [row] = await db.$queryRaw<{ payload: PendingReport & { taskIds: string[] } }[]>`
+    DELETE FROM "PendingReply"
+    WHERE id = ${input.id}::uuid AND "channelAccountId" = ${input.accountId}::uuid
+      AND "expiresAt" >= ${input.now} AND jsonb_typeof(payload->'taskIds') = 'array'
+    RETURNING payload`;
+  if (!row) return null;
+  const { status, percent, note, sourceText, taskIds } = row.payload;
+  return { taskIds, report: { status, percent, note, sourceText } };
+}
+
 /** A chat's exemplar report in progress (its draft as stored), while it has not expired. */
 export interface StoredExemplarDraft {
   id: string;

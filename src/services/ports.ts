@@ -79,16 +79,22 @@ export interface RoundDigestNews extends RoundNews {
   delivery?: DeliveryProblems;
 }
 
+/** A task a round asks a unit about: `number` is its place in the unit's list (what "NV2" names). */
+export interface RoundTask {
+  taskId: string;
+  number: number;
+  title: string;
+  current: CurrentStatus | null;
+}
+
 /** Renders reminders, escalations and collection rounds (implemented with the dialogue's i18n). */
 export interface ChaseRenderer {
   reminder(locale: string, news: ReminderNews): OutboundMessage;
   escalation(locale: string, news: EscalationNews): OutboundMessage;
-  roundAsk(
-    locale: string,
-    round: RoundNews,
-    task: { taskId: string; title: string; current: CurrentStatus | null },
-  ): OutboundMessage;
-  roundReminder(locale: string, round: RoundNews, task: { taskId: string; title: string }): OutboundMessage;
+  /** The round's question to a unit: one message for all the tasks it is asked about. */
+  roundAsk(locale: string, round: RoundNews, tasks: RoundTask[]): OutboundMessage;
+  /** The reminder to a unit that has not answered: one message for all its tasks. */
+  roundReminder(locale: string, round: RoundNews, tasks: RoundTask[]): OutboundMessage;
   roundDigest(locale: string, digest: RoundDigestNews): OutboundMessage;
 }
 

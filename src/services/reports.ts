@@ -5,12 +5,11 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { Role } from '../domain/scope.ts';
 import { normalisePercent, type Status } from '../domain/status.ts';
 import { officialAuditSql, recordAudit } from './audit.ts';
-import {
-  advanceCurrentStatus,
-  lockUnitProgressSql,
-  markUnitProgress,
-  retreatCurrentStatus,
-} from './unit-progress.ts';
+import { inTransaction } from './transactions.ts';
+import { advanceCurrentStatus, lockUnitProgressSql, retreatCurrentStatus } from './unit-progress.ts';
+
+// The launch's two acts moved to campaign-acts.ts; callers keep importing them from here too.
+export { recordCampaignAct, type CampaignActResult } from './campaign-acts.ts';
 
 export interface UnitTask {
   taskId: string;
@@ -74,6 +73,31 @@ export async function tasksForUnit(db: RawQueries, unitId: string): Promise<Unit
   return unitTasksFromRows(await db.$queryRaw<UnitTaskRow[]>`${unitTasksSql(Prisma.sql`${unitId}::uuid`)}`);
 }
 
+/**
+ * Where a campaign's tasks start in each unit's numbering (tasksForUnit's order): how many tasks of the
+ * unit's other reportable campaigns come before them. The campaign's k-th task (from 0, by position) is
+ * number offset + k + 1, what "NV2" means in that unit's replies. Units missing from the map start at 0.
+ */
+export async function taskNumberOffsets(
+  db: RawQueries,
+  campaignId: string,
+  unitIds: string[],
+): Promise<Map<string, number>> {
+  if (unitIds.length === 0) return new Map();
+  const rows = await db.$queryRaw<{ unitId: string; before: number }[]>`
+    WITH this AS (
+      SELECT id, COALESCE("launchedAt", 'epoch'::timestamp) AS at FROM "Campaign" WHERE id = ${campaignId}::uuid
+    )
+    SELECT cu."unitId", count(t.id)::int AS before
+    FROM this, "CampaignUnit" cu
+    JOIN "Campaign" c ON c.id = cu."campaignId"
+    JOIN "Task" t ON t."campaignId" = c.id
+    WHERE cu."unitId" = ANY(${unitIds}::uuid[]) AND ${reportableCampaign}
+      AND (COALESCE(c."launchedAt", 'epoch'::timestamp), c.id) < (this.at, this.id)
+    GROUP BY cu."unitId"`;
+  return new Map(rows.map((row) => [row.unitId, row.before]));
+}
+
 export interface StatusInput {
   officialId: string;
   unitId: string;
@@ -84,19 +108,13 @@ export interface StatusInput {
   sourceText: string | null;
   channel: string;
   now: Date;
+  /** Reports made by one message about several tasks share a group (recordStatusGroup). */
+  groupId?: string | null;
 }
 
 export type RecordResult =
   | { kind: 'recorded'; reportId: string; task: { title: string; docNumber: string }; percent: number | null }
   | { kind: 'not_allowed' };
-
-/**
- * Runs the work in the caller's transaction, or in one of its own when given the bare client: a report
- * and the CurrentStatus row it changes are written together or not at all.
- */
-function inTransaction<T>(db: Queryable, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return '$transaction' in db ? db.$transaction(work) : work(db);
-}
 
 /**
  * Records one status report; every report is kept, with who, when and through which channel. Raw SQL only,
@@ -124,13 +142,14 @@ async function record(tx: Tx, input: StatusInput): Promise<RecordResult> {
         AND ${reportableCampaign}
     ), report AS (
       INSERT INTO "StatusReport" (id, "taskId", "unitId", "officialId", status, percent, note, "sourceText",
-        channel, "createdAt", "roundId")
+        channel, "createdAt", "roundId", "groupId")
       SELECT ${uuidv7()}::uuid, task.id, ${input.unitId}::uuid, ${input.officialId}::uuid,
         ${input.status}::"ReportStatus", ${percent}, ${input.note}, ${input.sourceText}, ${input.channel},
         ${input.now},
         (SELECT r.id FROM "CollectionRound" r
          WHERE r."campaignId" = task."campaignId" AND r."closedAt" IS NULL AND r."openedAt" <= ${input.now}
-         ORDER BY r."openedAt" DESC LIMIT 1)
+         ORDER BY r."openedAt" DESC LIMIT 1),
+        ${input.groupId ?? null}::uuid
       FROM task
       RETURNING id
     ), audit AS (${officialAuditSql({
@@ -187,23 +206,32 @@ export interface UndoInput {
  * The row stays, marked undone and by whom, and the undo is an audit row.
  */
 export function undoReport(db: Queryable, input: UndoInput): Promise<UndoResult> {
-  return inTransaction(db, (tx) => undo(tx, input));
+  return inTransaction(db, async (tx) => {
+    const report = await tx.statusReport.findFirst({
+      where: { id: input.reportId, unitId: input.by.unitId },
+      include: { task: { select: { title: true, key: true, campaignId: true } } },
+    });
+    if (!report || !mayUndo(report, input.by)) return { kind: 'not_allowed' };
+    if (!(await withdraw(tx, report, input))) return { kind: 'already_undone' };
+    return { kind: 'undone', taskTitle: report.task.title };
+  });
 }
 
-async function undo(tx: Tx, input: UndoInput): Promise<UndoResult> {
+type ReportToUndo = Prisma.StatusReportGetPayload<{
+  include: { task: { select: { title: true; key: true; campaignId: true } } };
+}>;
+
+const mayUndo = (report: { officialId: string }, by: Undoer): boolean =>
+  report.officialId === by.id || by.role === 'focal' || by.role === 'leader';
+
+/** Marks a report undone (false when it already was) and puts back what stands instead; an audit row. */
+async function withdraw(tx: Tx, report: ReportToUndo, input: { by: Undoer; now: Date }): Promise<boolean> {
   const { by } = input;
-  const report = await tx.statusReport.findFirst({
-    where: { id: input.reportId, unitId: by.unitId },
-    include: { task: { select: { title: true, key: true, campaignId: true } } },
-  });
-  if (!report) return { kind: 'not_allowed' };
-  if (report.officialId !== by.id && by.role !== 'focal' && by.role !== 'leader')
-    return { kind: 'not_allowed' };
   const changed = await tx.statusReport.updateMany({
     where: { id: report.id, undoneAt: null },
     data: { undoneAt: input.now, undoneById: by.id },
   });
-  if (changed.count === 0) return { kind: 'already_undone' };
+  if (changed.count === 0) return false;
   await retreatCurrentStatus(tx, report);
   await recordAudit(tx, {
     actor: { kind: 'official', officialId: by.id },
@@ -214,55 +242,67 @@ async function undo(tx: Tx, input: UndoInput): Promise<UndoResult> {
     changes: { reportId: report.id, status: report.status, percent: report.percent },
     at: input.now,
   });
-  return { kind: 'undone', taskTitle: report.task.title };
+  return true;
 }
 
-export type CampaignActResult =
-  { kind: 'recorded' | 'already'; docNumber: string; title: string } | { kind: 'not_allowed' };
-
-/** Acknowledges ("đã nhận") or registers ("đăng ký thi đua") for a unit; the first official to do it counts. */
-export function recordCampaignAct(
-  db: Queryable,
-  act: 'acknowledge' | 'register',
-  input: { campaignId: string; unitId: string; officialId: string; channel: string; now: Date },
-): Promise<CampaignActResult> {
-  return inTransaction(db, (tx) => campaignAct(tx, act, input));
+/** One task's report in a group (recordStatusGroup): the task, its campaign, and what is said of it. */
+export interface GroupedStatus {
+  taskId: string;
+  campaignId: string;
+  status: Status;
+  percent: number | null;
+  note: string | null;
+  sourceText: string | null;
 }
 
-async function campaignAct(
-  tx: Tx,
-  act: 'acknowledge' | 'register',
-  input: { campaignId: string; unitId: string; officialId: string; channel: string; now: Date },
-): Promise<CampaignActResult> {
-  const campaign = await tx.campaign.findFirst({
-    where: { id: input.campaignId, state: 'running', units: { some: { unitId: input.unitId } } },
-    select: { docNumber: true, title: true },
-  });
-  if (!campaign) return { kind: 'not_allowed' };
-  const data = [
-    {
-      campaignId: input.campaignId,
-      unitId: input.unitId,
-      officialId: input.officialId,
-      channel: input.channel,
-      createdAt: input.now,
-    },
-  ];
-  const { count } =
-    act === 'acknowledge'
-      ? await tx.acknowledgement.createMany({ data, skipDuplicates: true })
-      : await tx.registration.createMany({ data, skipDuplicates: true });
-  if (count > 0) {
-    await markUnitProgress(tx, act, input.campaignId, input.unitId);
-    await recordAudit(tx, {
-      actor: { kind: 'official', officialId: input.officialId },
-      action: act === 'acknowledge' ? 'campaign.acknowledge' : 'campaign.register',
-      target: { kind: 'campaign', id: input.campaignId, code: campaign.docNumber },
-      unitId: input.unitId,
-      campaignId: input.campaignId,
-      changes: { channel: input.channel },
-      at: input.now,
-    });
+/**
+ * Records the reports of one message about several tasks in the caller's transaction, under one new group
+ * id, so that one undo takes them all back. Answers each report's result in the order given. The unit's
+ * progress rows are locked campaign by campaign in one order, so two such messages of one unit at once
+ * wait for each other rather than deadlock.
+ */
+export async function recordStatusGroup(
+  db: RawQueries,
+  input: Omit<StatusInput, 'taskId' | 'status' | 'percent' | 'note' | 'sourceText' | 'groupId'> & {
+    reports: GroupedStatus[];
+  },
+): Promise<{ groupId: string; results: RecordResult[] }> {
+  const { reports, ...common } = input;
+  const groupId = uuidv7();
+  const results = new Array<RecordResult>(reports.length);
+  const order = reports
+    .map((report, index) => ({ report, index }))
+    .sort((a, b) => a.report.campaignId.localeCompare(b.report.campaignId) || a.index - b.index);
+  for (const { report, index } of order) {
+    const { campaignId: _campaign, ...said } = report;
+    results[index] = await recordStatus(db, { ...common, ...said, groupId });
   }
-  return { kind: count > 0 ? 'recorded' : 'already', ...campaign };
+  return { groupId, results };
+}
+
+export type GroupUndoResult =
+  { kind: 'undone'; taskTitles: string[] } | { kind: 'already_undone' | 'not_allowed' };
+
+/**
+ * Withdraws every report of a group that still stands (undoReport's rule for each: the reporter, or a
+ * focal or leader official of the unit). `already_undone` when none stood.
+ */
+export function undoReportGroup(
+  db: Queryable,
+  input: { groupId: string; by: Undoer; now: Date },
+): Promise<GroupUndoResult> {
+  return inTransaction(db, async (tx) => {
+    const reports = await tx.statusReport.findMany({
+      where: { groupId: input.groupId, unitId: input.by.unitId },
+      include: { task: { select: { title: true, key: true, campaignId: true } } },
+      orderBy: [{ task: { campaignId: 'asc' } }, { task: { position: 'asc' } }, { id: 'asc' }],
+    });
+    if (reports.length === 0 || reports.some((report) => !mayUndo(report, input.by)))
+      return { kind: 'not_allowed' };
+    const taskTitles: string[] = [];
+    for (const report of reports) {
+      if (await withdraw(tx, report, input)) taskTitles.push(report.task.title);
+    }
+    return taskTitles.length > 0 ? { kind: 'undone', taskTitles } : { kind: 'already_undone' };
+  });
 }

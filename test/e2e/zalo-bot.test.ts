@@ -181,7 +181,8 @@ describe('a campaign over the Zalo Bot Platform', () => {
     expect(parts.length).toBeGreaterThan(1);
     expect(parts[0]).toContain(`TỔNG HỢP ${DOC}`);
     for (const part of parts) expect(part.length).toBeLessThanOrEqual(2000);
-    expect(parts.join('\n')).toContain('UBND xã Thí Điểm Số 45');
+    // At most 20 units are named (issue 16): the rest are counted, and the Excel file lists them all.
+    expect(parts.join('\n')).toMatch(/… và \d+ đơn vị khác/);
   });
 
   it('lists tasks and switches language by number', async () => {

@@ -22,8 +22,8 @@ import {
   sweepDigests,
 } from '../../src/services/collection.ts';
 import { upsertOfficial } from '../../src/services/officials.ts';
-import { messageFromPayload } from '../../src/services/outbox.ts';
-import { recordStatus } from '../../src/services/reports.ts';
+import { messageFromPayload, writeOutbox } from '../../src/services/outbox.ts';
+import { recordStatus, tasksForUnit } from '../../src/services/reports.ts';
 import { sweepReminders } from '../../src/services/reminders.ts';
 import type { SweepResult } from '../../src/services/sweeps.ts';
 import { upsertUnit } from '../../src/services/units.ts';
@@ -389,10 +389,10 @@ describe('periodic collection', () => {
     const opening = local('2026-07-15T08:00');
     const rowsBefore = await outboxRows();
     const preview = await sweepCollection(deps(), { now: opening, dryRun: true });
+    // One message per unit, for all the tasks it is asked about.
     expect(mine(preview).map((m) => `${m.kind}:${m.unitCode}:${m.taskKey}:${m.to}`)).toEqual([
       'round-ask:B:T2:B-FOCAL',
-      'round-ask:C:T1:C-FOCAL',
-      'round-ask:C:T2:C-FOCAL',
+      'round-ask:C:T1,T2:C-FOCAL',
     ]);
     expect(await db.collectionRound.count({ where: { campaignId: id } })).toBe(0);
     expect(await outboxRows()).toBe(rowsBefore);
@@ -417,6 +417,111 @@ describe('periodic collection', () => {
     expect(digest[0]?.text).toContain('Đã báo cáo: 2/3');
     expect(digest[0]?.text).toContain('UBND xã Bản Giang');
     expect(digest[0]?.text).not.toContain('UBND xã Bình Lư');
+  });
+});
+
+describe('a round asks each unit in one message', () => {
+  const tasksOf = async (id: string) =>
+    db.task.findMany({ where: { campaignId: id }, orderBy: { position: 'asc' } });
+  const sentFor = (result: SweepResult, docNumber: string) =>
+    result.sample.filter((m) => m.docNumber === docNumber);
+
+  it('asks about all of a unit’s open tasks in one message, numbered as in its own list; a rerun sends nothing', async () => {
+    const { id } = await campaign('C3/KH', {
+      tasks: [
+        { key: 'T1', title: 'Tuyên truyền', dueOn: '2026-12-31' },
+        { key: 'T2', title: 'Khen thưởng', dueOn: '2026-12-31' },
+        { key: 'T3', title: 'Sơ kết', dueOn: '2026-12-31' },
+      ],
+      reportSchedule: { cadence: 'monthly' },
+    });
+    const [t1, t2, t3] = await tasksOf(id);
+    if (!t1 || !t2 || !t3) throw new Error('no tasks');
+    await report('B-FOCAL', t1.id, 'done', local('2026-07-10T09:00'));
+    const opening = local('2026-07-15T08:00');
+    const asked = sentFor(await sweepCollection(deps(), { now: opening }), 'C3/KH');
+    expect(asked.map((m) => `${m.unitCode}:${m.taskKey}:${m.to}`).sort()).toEqual([
+      'A:T1,T2,T3:A-FOCAL',
+      'B:T2,T3:B-FOCAL',
+      'C:T1,T2,T3:C-FOCAL',
+    ]);
+    const round = await db.collectionRound.findFirstOrThrow({ where: { campaignId: id } });
+    const keys = (await rows(`round-ask:${round.id}:`)).map((row) => row.dedupeKey);
+    expect(keys.sort()).toEqual(
+      await Promise.all(
+        [
+          ['A', 'A-FOCAL'],
+          ['B', 'B-FOCAL'],
+          ['C', 'C-FOCAL'],
+        ].map(
+          async ([unit, official]) =>
+            `round-ask:${round.id}:${await unitId(unit ?? '')}:${(await db.official.findUniqueOrThrow({ where: { code: official ?? '' } })).id}`,
+        ),
+      ).then((all) => all.sort()),
+    );
+    // Numbered as the unit's own list numbers them (what "NV2" means in its replies): other campaigns first.
+    const listed = await tasksForUnit(db, await unitId('A'));
+    const number = (taskId: string) => listed.findIndex((task) => task.taskId === taskId) + 1;
+    expect(number(t1.id)).toBeGreaterThan(1);
+    const toA = asked.find((m) => m.unitCode === 'A');
+    expect(toA?.text).toContain(`NV${number(t1.id)}. <b>Tuyên truyền</b> — hiện tại: Chưa báo cáo`);
+    expect(toA?.text).toContain(`NV${number(t3.id)}. <b>Sơ kết</b>`);
+    expect(toA?.buttons).toEqual(
+      [t1, t2, t3].flatMap((task) => ['✅', '⏳', '⚠️', '❌'].map((mark) => `${mark} NV${number(task.id)}`)),
+    );
+    const [askRow] = (await rows(`round-ask:${round.id}:${await unitId('A')}:`)).map((row) =>
+      messageFromPayload(row.payload),
+    );
+    expect(askRow?.choices?.map((row) => row.length)).toEqual([4, 4, 4]);
+    expect(askRow?.choices?.flat().every((choice) => Buffer.byteLength(choice.data) <= 64)).toBe(true);
+    expect(sentFor(await sweepCollection(deps(), { now: local('2026-07-15T08:35') }), 'C3/KH')).toEqual([]);
+
+    // C answers one task; on the reminder day A and B get one reminder each, C none (it answered).
+    await report('C-FOCAL', t2.id, 'in_progress', local('2026-07-16T10:00'));
+    const reminded = sentFor(await sweepCollection(deps(), { now: local('2026-07-17T08:00') }), 'C3/KH');
+    expect(reminded.map((m) => `${m.kind}:${m.unitCode}:${m.taskKey}`).sort()).toEqual([
+      'round-remind:A:T1,T2,T3',
+      'round-remind:B:T2,T3',
+    ]);
+    expect(reminded.find((m) => m.unitCode === 'B')?.text).toContain('chưa báo cáo 2 nhiệm vụ');
+    expect(await rows(`round-remind:${round.id}:`)).toHaveLength(2);
+    // The sweep runs every half hour that day: the keys make it send nothing more.
+    expect((await sweepCollection(deps(), { now: local('2026-07-17T09:05') })).messages).toBe(0);
+    expect(await rows(`round-remind:${round.id}:`)).toHaveLength(2);
+  });
+
+  it('does not remind again a unit reminded one message per task before rounds asked in one message', async () => {
+    const { id } = await campaign('C4/KH', {
+      tasks: [
+        { key: 'T1', title: 'Tuyên truyền', dueOn: '2026-12-31' },
+        { key: 'T2', title: 'Khen thưởng', dueOn: '2026-12-31' },
+      ],
+      reportSchedule: { cadence: 'monthly' },
+    });
+    await sweepCollection(deps(), { now: local('2026-07-15T08:00') });
+    const round = await db.collectionRound.findFirstOrThrow({ where: { campaignId: id } });
+    // As the migration leaves a round asked before the change, and A reminded one message per task then.
+    await db.collectionRound.update({ where: { id: round.id }, data: { keyedPerTask: true } });
+    const official = await db.official.findUniqueOrThrow({
+      where: { code: 'A-FOCAL' },
+      include: { accounts: true },
+    });
+    const account = official.accounts[0];
+    if (!account) throw new Error('A-FOCAL has no chat');
+    await writeOutbox(
+      db,
+      (await tasksOf(id)).map((task) => ({
+        dedupeKey: `round-remind:${round.id}:${task.id}:${official.unitId}:${official.id}`,
+        channel: account.channel,
+        chatId: account.chatId,
+        channelAccountId: account.id,
+        officialId: official.id,
+        message: { text: `Nhắc báo cáo: ${task.title}` },
+      })),
+    );
+    const reminded = sentFor(await sweepCollection(deps(), { now: local('2026-07-17T08:00') }), 'C4/KH');
+    expect(reminded.map((m) => m.unitCode).sort()).toEqual(['B', 'C']);
+    expect(await rows(`round-remind:${round.id}:${official.unitId}:`)).toHaveLength(0);
   });
 });
 

@@ -24,7 +24,9 @@ const CASES: [Button, string][] = [
   [{ kind: 'status', taskId: OTHER, status: 'blocked' }, `st:${OTHER}:b`],
   [{ kind: 'status', taskId: OTHER, status: 'not_started' }, `st:${OTHER}:n`],
   [{ kind: 'undo', reportId: OTHER }, `undo:${OTHER}`],
+  [{ kind: 'undoGroup', groupId: OTHER }, `ug:${OTHER}`],
   [{ kind: 'whichTask', pendingId: OTHER, index: 2 }, `pr:${OTHER}:2`],
+  [{ kind: 'allTasks', pendingId: OTHER }, `pa:${OTHER}`],
   [{ kind: 'language', locale: 'vi' }, 'lang:vi'],
   [{ kind: 'language', locale: 'en' }, 'lang:en'],
   [{ kind: 'summary', campaignId: CAMPAIGN }, `sum:${CAMPAIGN}`],
@@ -54,6 +56,7 @@ describe('the button codec', () => {
     expect([...kinds].sort()).toEqual(
       [
         'acknowledge',
+        'allTasks',
         'drill',
         'exemplarCampaign',
         'exemplarNoPhoto',
@@ -64,6 +67,7 @@ describe('the button codec', () => {
         'status',
         'summary',
         'undo',
+        'undoGroup',
         'whichTask',
         'workbook',
       ].sort(),
@@ -125,6 +129,11 @@ describe('the button codec', () => {
     'bs:!!!!!!!!!!!!!!!!!!!!!!:-:CUM1',
     `exc:${OTHER}:x`,
     `exu:${OTHER}:0`,
+    'ug:',
+    'ug:not-a-uuid',
+    `ug:${OTHER}:0`,
+    `pa:${OTHER}:0`,
+    `pa:${COMPACT}`,
     '\u0000',
     'ack:\ud800',
   ])('reads %j as stale, without throwing', (data) => {

@@ -1,4 +1,4 @@
-import { recordCampaignAct } from '../../services/reports.ts';
+import { acknowledgeLatestLaunch, recordCampaignAct } from '../../services/campaign-acts.ts';
 import type { Middleware } from '../router.ts';
 import type { ButtonTurn, LinkedTurn } from '../turn.ts';
 
@@ -20,3 +20,22 @@ export const campaignActs: Middleware<LinkedTurn<ButtonTurn<'acknowledge' | 'reg
   turn.reply(`${messages}.${result.kind}`, { docNumber: result.docNumber });
   turn.notice = turn.text(`${messages}.toast`);
 };
+
+/**
+ * "👍", "ok", "đã nhận" typed alone: the acknowledgement a launch asks for, of the latest launch the unit
+ * has not acknowledged (named in the answer); with none left, a polite answer and nothing recorded.
+ */
+export async function acknowledgeTyped(turn: LinkedTurn): Promise<void> {
+  const result = await acknowledgeLatestLaunch(turn.sql, {
+    unitId: turn.member.unitId,
+    officialId: turn.member.id,
+    channel: turn.event.channel,
+    now: turn.now,
+  });
+  if (result.kind === 'recorded' || result.kind === 'already') {
+    turn.reply(result.kind === 'recorded' ? 'ack.typed' : 'ack.already', {
+      docNumber: result.docNumber,
+      title: result.title,
+    });
+  } else turn.reply('ack.nothing');
+}

@@ -1,14 +1,16 @@
-import { parseStatusReply } from '../../domain/reply-parser.ts';
+import { parseStatusReply, parseTaskReplies } from '../../domain/reply-parser.ts';
 import { savePendingReport, takePendingReport, type PendingReport } from '../../services/pending-replies.ts';
 import { recordStatus, tasksForUnit, undoReport, type UnitTask } from '../../services/reports.ts';
 import { buttonChoice } from '../buttons.ts';
 import type { Middleware, TextEvent } from '../router.ts';
 import type { ButtonTurn, LinkedTurn, Turn } from '../turn.ts';
+import { acknowledgeTyped } from './campaign-acts.ts';
+import { allTasks, recordSeveral, undoGroup } from './several-tasks.ts';
 
 /**
  * Status reports: /baocao asks with buttons, /nhiemvu lists the unit's tasks, a button or free text
- * ("đã xong", "nv2 đang làm 60%") records a status, undo takes it back. The commonest thing people send, so
- * everything but undo is raw SQL (routes on the raw engine).
+ * ("đã xong", "nv2 đang làm 60%", "NV1 xong, NV2 được 50%") records a status, undo takes it back. The
+ * commonest thing people send, so everything but undo is raw SQL (routes on the raw engine).
  */
 
 /** How long a "which task?" question stays answerable. */
@@ -53,12 +55,16 @@ async function askAll(turn: LinkedTurn, intro?: string): Promise<void> {
   for (const task of tasks) turn.replies.push(turn.render.askStatus(turn.locale, task));
 }
 
-/** Keeps the report and asks which of the open tasks it is about, with buttons (valid 30 minutes). */
+/**
+ * Keeps the report and asks which of the open tasks it is about, with buttons (valid 30 minutes). With
+ * `offerAll` (the reply spoke of every task: "xong hết"), the first choice is "Tất cả N nhiệm vụ".
+ */
 async function askWhichTask(
   turn: TextTurn,
   report: PendingReport,
   candidates: UnitTask[],
   numbering: UnitTask[],
+  offerAll = false,
 ): Promise<void> {
   const pendingId = await savePendingReport(turn.sql, {
     accountId: turn.accountId,
@@ -76,13 +82,18 @@ async function askWhichTask(
     ),
   ]);
   const words = turn.event.text;
+  const all = buttonChoice(turn.text('buttons.allTasks', { count: candidates.length }), {
+    kind: 'allTasks',
+    pendingId,
+  });
   turn.reply(
-    'report.whichTask',
+    offerAll ? 'report.whichTaskAll' : 'report.whichTask',
     {
       text: words.length > 200 ? `${words.slice(0, 199)}…` : words,
       status: turn.render.statusLabel(turn.locale, report.status),
+      count: candidates.length,
     },
-    choices,
+    offerAll ? [[all], ...choices] : choices,
   );
 }
 
@@ -128,16 +139,33 @@ const undo: Middleware<LinkedTurn<ButtonTurn<'undo'>>> = async (turn) => {
 };
 
 /**
- * Free text read as a status reply. The task is the one named ("nv2 …"), or the only open one; otherwise
- * the chat is asked which, with buttons. A reply whose status is unclear records nothing and shows the
- * buttons. Nothing is ever guessed.
+ * Free text read as a status reply. "👍"/"ok"/"đã nhận" alone acknowledges the latest launch. A reply about
+ * several tasks records each (several-tasks.ts). Otherwise the task is the one named ("nv2 …"), or the only
+ * open one; else the chat is asked which, with buttons ("xong hết" first offers all of them). A reply whose
+ * status is unclear records nothing and shows the buttons. Nothing is ever guessed.
  */
 const text: Middleware<TextTurn> = async (turn) => {
   const words = turn.event.text;
   const parsed = parseStatusReply(words);
+  if (parsed.acknowledgement) {
+    await acknowledgeTyped(turn);
+    return;
+  }
   const tasks = turn.opening.tasks ?? (await tasksForUnit(turn.sql, turn.member.unitId));
   if (tasks.length === 0) {
     turn.reply('report.none');
+    return;
+  }
+  const several = parseTaskReplies(words);
+  const [first] = several ?? [];
+  if (several && first?.task !== 'all') {
+    await recordSeveral(turn, several, tasks, (taskId, report) => record(turn, taskId, report));
+    return;
+  }
+  const open = tasks.filter((task) => task.latest?.status !== 'done');
+  if (first?.reply.status === 'done' && open.length > 1) {
+    const { status, percent, note } = first.reply;
+    await askWhichTask(turn, { status, percent, note, sourceText: words }, open, tasks, true);
     return;
   }
   const named = parsed.taskNumber !== null ? tasks[parsed.taskNumber - 1] : undefined;
@@ -149,11 +177,19 @@ const text: Middleware<TextTurn> = async (turn) => {
     return;
   }
   const report = { status: parsed.status, percent: parsed.percent, note: parsed.note, sourceText: words };
-  const open = tasks.filter((task) => task.latest?.status !== 'done');
   const target = named ?? (open.length === 1 ? open[0] : tasks.length === 1 ? tasks[0] : undefined);
   if (target) await record(turn, target.taskId, report);
   else if (open.length === 0) turn.reply('report.allDone');
   else await askWhichTask(turn, report, open, tasks);
 };
 
-export const statusReports = { ask, list, button, whichTask, undo, text };
+export const statusReports = {
+  ask,
+  list,
+  button,
+  whichTask,
+  allTasks: allTasks(record, (turn) => tasksForUnit(turn.sql, turn.member.unitId)),
+  undo,
+  undoGroup,
+  text,
+};

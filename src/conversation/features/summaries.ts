@@ -200,7 +200,15 @@ const button: Middleware<ScopedButtonTurn> = async (turn) => {
     });
     const summary = summaryFromRollUp(rolled, { block, now: turn.now, timeZone: turn.timeZone });
     const late = lateItems(rolled.tasks, rolled.units, turn.now, turn.timeZone);
-    turn.replies.push(turn.render.lateUnits(turn.locale, summary, late));
+    // The answer names at most 20 units: the full list is the workbook of the same scope, one tap away.
+    const excel = buttonChoice(turn.text('buttons.excel'), {
+      kind: 'workbook',
+      campaignId: scope.campaign.id,
+      ...(pressed.unitCode !== undefined ? { unitCode: pressed.unitCode } : {}),
+      ...(block ? { block } : {}),
+    });
+    const choices = late.length > 0 && fitsInButton(excel.data) ? [[excel]] : undefined;
+    turn.replies.push(turn.render.lateUnits(turn.locale, summary, late, choices));
   }
 };
 
