@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // /tonghop in chat at the root of a province of 1,500 communes (issue 16): how many messages and characters
 // the answer takes on Telegram and on the Zalo bot, and the time to its first message as far as the
 // dialogue goes: its turn for the command (read the roll-up, render, write the outbox rows, commit). The hop
@@ -42,6 +43,7 @@ export async function main(): Promise<void> {
       render: new Renderer(createTranslator(), ZONE),
       // Linking is not exercised here: nothing is ever throttled.
       throttle: { isBlocked: () => Promise.resolve(false), fail: () => Promise.resolve() },
+      linkCodeKeys: { current: randomBytes(32), previous: [] },
       clock: { now: () => NOW },
       timeZone: ZONE,
       logger: createLogger('silent'),

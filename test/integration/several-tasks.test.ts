@@ -18,6 +18,7 @@ import { upsertUnit } from '../../src/services/units.ts';
 import { RedisThrottle } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
  * Replies about several tasks at once, "xong hết", and "👍" typed after a launch, through the dialogue on
@@ -91,6 +92,7 @@ beforeAll(async () => {
     db,
     render,
     raw: rawTransactions,
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
     engineFallbacks: metrics.dialogueEngineFallbacks,
     throttle: new RedisThrottle(redis, `t${randomBytes(6).toString('hex')}`),
     clock: { now: () => now },

@@ -18,6 +18,7 @@ import { RedisThrottle } from '../../src/throttle.ts';
 import { seedProvinceCampaign } from '../support/bulk-seed.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
+import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
  * /tonghop at the root of a province of 1,500 communes (the 2025 reform's largest): the answer stays
@@ -118,6 +119,7 @@ beforeAll(async () => {
     db,
     render,
     throttle: new RedisThrottle(redis, `t${randomBytes(6).toString('hex')}`),
+    linkCodeKeys: TEST_LINK_CODE_KEYS,
     clock: { now: () => now },
     timeZone: TZ,
     logger: createLogger('silent'),
