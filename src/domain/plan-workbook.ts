@@ -260,9 +260,10 @@ function planFields(sheet: PlanSheet, reader: SheetReader) {
   if (dueText !== null && dueText !== undefined) {
     const parsed = /^\d{1,3}$/.test(dueText) ? Number(dueText) : undefined;
     if (parsed === undefined) reader.fail(fields.dueDay, label('dueDay'), 'bad_number', { value: dueText });
-    else if (!cadence || cadence === 'none')
+    else if (cadence === null || cadence === 'none')
       reader.fail(fields.dueDay, label('dueDay'), 'due_day_without_cadence');
-    else if (parsed > maxDueDays(cadence))
+    // (An unreadable cadence is reported once, as itself.)
+    else if (cadence !== undefined && parsed > maxDueDays(cadence))
       reader.fail(fields.dueDay, label('dueDay'), 'due_day_too_large', { max: maxDueDays(cadence) });
     else dueDay = parsed;
   }
