@@ -90,10 +90,11 @@ function editTaskRows() {
     const op = button.dataset.taskOp;
     if (op === 'add') {
       const id = `n${nextId++}`;
+      const key = nextKey();
       const html = template.innerHTML.replaceAll('__i__', id).replaceAll('__n__', String(rows().length + 1));
       list.insertAdjacentHTML('beforeend', html);
       const row = rows().at(-1);
-      row.querySelector('input[name="taskKey"]').value = nextKey();
+      row.querySelector('input[name="taskKey"]').value = key;
       renumber();
       row.querySelector('input[name="taskTitle"]').focus();
       say(list.dataset.added, rows().length);
