@@ -58,7 +58,7 @@ const NAV: NavItem[] = [
   { key: 'nav.campaigns', href: '/console', section: 'campaigns' },
   { key: 'nav.organisation', href: '/console/organisation', section: 'organisation' },
   { key: 'nav.officials', href: '/console/officials', section: 'officials' },
-  // The organisation import's page goes here: { key: 'nav.import', href: '/console/import', …, manage: true }.
+  // The organisation import's page goes here (`manage: true`), with its key in locales/*/console.json.
   { key: 'nav.audit', href: '/console/audit', section: 'audit' },
   { key: 'nav.tokens', href: '/console/tokens', section: 'tokens', manage: true },
 ];
