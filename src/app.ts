@@ -326,6 +326,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           adminApiToken: config.adminApiToken,
           signInMessage: (locale, vars) => render.text(locale, 'console.signInCode', vars),
           attachments: makeFile,
+          render,
+          // The first channel with deep links (Telegram's t.me/<bot>?start=CODE), as the admin API's sheets.
+          deepLink: (code) => channels.map((channel) => channel.deepLink?.(code)).find(Boolean),
+          linkCodeKeys: config.linkCodeKeys,
         },
         logger,
         metrics,

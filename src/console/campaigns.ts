@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Queryable } from '../db/client.ts';
-import { viewIncludes, type CampaignView } from '../domain/scope.ts';
+import { canManageCampaign, viewIncludes, type CampaignView } from '../domain/scope.ts';
 import { lateItems } from '../domain/summary.ts';
 import { listAudit } from '../services/audit.ts';
 import type { ConsoleIdentity } from '../services/console-sessions.ts';
@@ -25,12 +25,17 @@ const scopeQuery = z.object({
     .catch(undefined),
   v: z.string().max(64).optional().catch(undefined),
 });
+/** What the page says was just done (after a form or a confirmation sent the operator back here). */
+const doneQuery = z.object({
+  done: z.enum(['created', 'updated', 'launched', 'closed']).optional().catch(undefined),
+  sent: z.coerce.number().int().min(0).optional().catch(undefined),
+});
 
 /** How often an open dashboard asks whether its figures changed (ms); a report shows within this. */
 export const LIVE_REFRESH_MS = 1500;
 
 export interface ScopedCampaign {
-  campaign: { id: string; docNumber: string; title: string; issuerUnitId: string };
+  campaign: { id: string; docNumber: string; title: string; issuerUnitId: string; issuerPath: string };
   view: CampaignView;
   /** The unit whose subtree is shown (undefined: every participant, the whole campaign). */
   unitCode: string | undefined;
@@ -111,7 +116,12 @@ export function registerCampaignPages(scope: FastifyInstance, context: ConsoleCo
       reply,
       'campaigns',
       { identity, csrf: context.csrfFor(request, reply), section: 'campaigns' },
-      { title: views.t(identity.locale)('campaigns.title'), campaigns },
+      {
+        title: views.t(identity.locale)('campaigns.title'),
+        campaigns,
+        // Creating is for admins (createCampaign refuses anyone else); a leader sees no such button.
+        canCreate: identity.principal.role === 'admin',
+      },
     );
   });
 
@@ -143,6 +153,8 @@ export function registerCampaignPages(scope: FastifyInstance, context: ConsoleCo
         audit,
         trail: path,
         refreshMs: LIVE_REFRESH_MS,
+        canManage: canManageCampaign(identity.principal, scoped.campaign),
+        done: doneQuery.parse(request.query),
       },
     );
   });

@@ -16,7 +16,7 @@ export interface ConsoleContext {
 /** A refusal shown as a page: 400 bad input, 401 signed out, 403 not allowed, 404 not there (or not yours). */
 export class ConsoleHttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 429,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 429,
     readonly messageKey: string,
   ) {
     super(messageKey);

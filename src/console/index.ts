@@ -7,14 +7,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ZodError } from 'zod';
 import type { AttachmentFile } from '../conversation/attachments.ts';
+import type { LinkCodeKeys } from '../services/officials.ts';
 import type { Db } from '../db/client.ts';
 import type { AttachmentRef, OutboundMessage } from '../domain/message.ts';
 import { resolveSession, type ConsoleIdentity } from '../services/console-sessions.ts';
 import { DomainError } from '../services/errors.ts';
-import type { Clock, Random } from '../services/ports.ts';
+import type { ChaseRenderer, Clock, NewsRenderer, Random } from '../services/ports.ts';
 import { registerAuditPages } from './audit.ts';
+import { registerCampaignActions } from './campaign-actions.ts';
+import { registerCampaignForms } from './campaign-writes.ts';
 import { registerCampaignPages } from './campaigns.ts';
 import { ConsoleHttpError, type ConsoleContext } from './context.ts';
+import { registerOrganisationForms } from './organisation-writes.ts';
 import { registerOrganisationPages } from './organisation.ts';
 import {
   consoleKey,
@@ -25,6 +29,7 @@ import {
   sessionCsrfToken,
 } from './security.ts';
 import { registerSignIn } from './sign-in.ts';
+import { registerTokenPages } from './tokens.ts';
 import { Views } from './views.ts';
 
 export interface ConsoleDeps {
@@ -43,6 +48,12 @@ export interface ConsoleDeps {
   signInMessage: (locale: string, vars: { code: string; link: string; minutes: number }) => OutboundMessage;
   /** The chart picture and the workbook of a summary (as the bot sends them). */
   attachments?: ((ref: AttachmentRef) => Promise<AttachmentFile>) | undefined;
+  /** The launch and closing messages (the bot's renderer); absent: campaigns cannot be launched or closed here. */
+  render?: (NewsRenderer & ChaseRenderer) | undefined;
+  /** A chat link that redeems a link code (Telegram's t.me/<bot>?start=CODE), for the printed sheets. */
+  deepLink?: ((code: string) => string | undefined) | undefined;
+  /** The server-side keys link codes are hashed with; absent: link codes cannot be issued here. */
+  linkCodeKeys?: LinkCodeKeys | undefined;
 }
 
 declare module 'fastify' {
@@ -57,6 +68,9 @@ declare module 'fastify' {
     background?: boolean;
   }
 }
+
+/** A service's refusal as a page's status: a leader's change is 403, what is outside the subtree 404. */
+const DOMAIN_STATUS = { invalid: 400, not_found: 404, forbidden: 403, conflict: 409 } as const;
 
 const ASSETS = fileURLToPath(new URL('./assets/', import.meta.url));
 
@@ -170,9 +184,7 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
           : error instanceof ZodError
             ? 400
             : error instanceof DomainError
-              ? error.kind === 'not_found'
-                ? 404
-                : 400
+              ? DOMAIN_STATUS[error.kind]
               : ((error as { statusCode?: number }).statusCode ?? 500);
         if (status >= 500) request.log.error({ err: error }, 'console request failed');
         const messageKey = known
@@ -181,7 +193,11 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
             ? 'errors.internal'
             : status === 404
               ? 'errors.notFound'
-              : 'errors.badRequest';
+              : status === 403
+                ? 'errors.forbidden'
+                : status === 409
+                  ? 'errors.conflict'
+                  : 'errors.badRequest';
         if (request.routeOptions.config.background) return reply.code(status).send();
         return views.page(
           reply,
@@ -214,6 +230,10 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
       registerCampaignPages(scope, context);
       registerOrganisationPages(scope, context);
       registerAuditPages(scope, context);
+      registerCampaignForms(scope, context);
+      registerCampaignActions(scope, context);
+      registerOrganisationForms(scope, context);
+      registerTokenPages(scope, context);
     },
     { prefix: '/console' },
   );

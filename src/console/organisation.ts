@@ -74,6 +74,8 @@ export function registerOrganisationPages(scope: FastifyInstance, context: Conso
         results,
         // Levels opened below the top of the page; deeper units open as a page of their own.
         depth: 3,
+        // The tree holds only the operator's subtree: an admin manages every unit of it.
+        canManage: identity.principal.role === 'admin',
       },
     );
   });
@@ -120,6 +122,7 @@ export function registerOrganisationPages(scope: FastifyInstance, context: Conso
         channels: CHANNELS,
         truncated: officials.length >= OFFICIALS_PAGE_MAX,
         ended: query.ended ?? '',
+        canAdd: canManage(principal, unit?.path ?? ''),
       },
     );
   });

@@ -51,14 +51,16 @@ interface NavItem {
 }
 
 /**
- * The console's sections. The write pages to come (campaign form, import, link-code sheets, tokens) are
- * added here with `manage: true`, and leaders never see them.
+ * The console's sections. Write pages that are a section of their own are listed with `manage: true`, and
+ * leaders never see them (the campaign and organisation forms are reached from their sections' pages).
  */
 const NAV: NavItem[] = [
   { key: 'nav.campaigns', href: '/console', section: 'campaigns' },
   { key: 'nav.organisation', href: '/console/organisation', section: 'organisation' },
   { key: 'nav.officials', href: '/console/officials', section: 'officials' },
+  // The organisation import's page goes here (`manage: true`), with its key in locales/*/console.json.
   { key: 'nav.audit', href: '/console/audit', section: 'audit' },
+  { key: 'nav.tokens', href: '/console/tokens', section: 'tokens', manage: true },
 ];
 
 export interface PageContext {
@@ -95,6 +97,14 @@ export class Views {
       date: (date: Date) => formatDate(date),
       number: (value: number) => number.format(value),
       percent: (part: number, whole: number) => (whole === 0 ? 0 : Math.round((100 * part) / whole)),
+      /** A form field's label by its id, for the list of errors at the top of a form. */
+      fieldLabel: (form: string, id: string) => {
+        const row = /^task-(\d+)-(key|title|due)$/.exec(id);
+        const t = this.t(lang);
+        return row
+          ? t(`fields.task.${row[2] ?? ''}`, { n: Number(row[1]) + 1 })
+          : t(`fields.${form}.${id}`, { defaultValue: '' });
+      },
       query: (params: Record<string, string | undefined | null>) => {
         const search = new URLSearchParams();
         for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);

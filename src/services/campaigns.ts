@@ -2,22 +2,18 @@ import type { Db, Queryable, Tx } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { CampaignKind, CampaignState } from '../generated/prisma/enums.ts';
 import { dateFromIso, isoDate } from '../domain/time.ts';
-import { covers, type Principal } from '../domain/scope.ts';
+import type { Principal } from '../domain/scope.ts';
 import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
 import { auditedFields, patchChanges } from './campaign-changes.ts';
+import { checkDates, unitIdsFor, vetCampaign } from './campaign-checks.ts';
 import { DomainError, isUuid, notFound } from './errors.ts';
 import { writeOutbox, type OutboxItem } from './outbox.ts';
 import { relayoutCampaignProgress } from './unit-progress.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import type { CampaignNews, NewsRenderer } from './ports.ts';
-import {
-  campaignsInReach,
-  campaignToManage,
-  campaignToRead,
-  requireAdmin,
-  unitInScope,
-  WHOLE_ORGANISATION,
-} from './scope.ts';
+import { campaignsInReach, campaignToManage, campaignToRead, WHOLE_ORGANISATION } from './scope.ts';
+
+export { campaignProblems, campaignReferenceProblems } from './campaign-checks.ts';
 
 export interface TaskInput {
   key: string;
@@ -96,56 +92,6 @@ function viewOf(campaign: Awaited<ReturnType<typeof loadCampaign>>): CampaignVie
   };
 }
 
-function checkDates(startsOn: string, endsOn: string, tasks: TaskInput[]): void {
-  if (startsOn > endsOn) {
-    throw new DomainError('invalid_dates', 'startsOn must not be after endsOn', { startsOn, endsOn });
-  }
-  const outside = tasks
-    .filter((task) => task.dueOn < startsOn || task.dueOn > endsOn)
-    .map((task) => task.key);
-  if (outside.length > 0) {
-    throw new DomainError('task_due_outside_campaign', 'tasks must be due within the campaign', {
-      taskKeys: outside,
-      startsOn,
-      endsOn,
-    });
-  }
-  const keys = tasks.map((task) => task.key);
-  const duplicates = keys.filter((key, index) => keys.indexOf(key) !== index);
-  if (duplicates.length > 0) {
-    throw new DomainError('duplicate_task_key', 'task keys must be unique', {
-      taskKeys: [...new Set(duplicates)],
-    });
-  }
-}
-
-/**
- * The ids of units by code; codes unknown, or outside the caller's subtree (unless already participants),
- * are refused together.
- */
-async function unitIdsFor(
-  db: Queryable,
-  codes: string[],
-  principal: Principal,
-  participants: string[] = [],
-): Promise<string[]> {
-  const unique = [...new Set(codes)];
-  const units = (
-    await db.unit.findMany({
-      where: { code: { in: unique } },
-      select: { id: true, code: true, path: true },
-    })
-  ).filter((unit) => covers(principal, unit.path) || participants.includes(unit.code));
-  const known = new Set(units.map((unit) => unit.code));
-  const unknown = unique.filter((code) => !known.has(code));
-  if (unknown.length > 0) {
-    throw new DomainError('unknown_units', `unknown unit codes: ${unknown.join(', ')}`, {
-      unitCodes: unknown,
-    });
-  }
-  return units.map((unit) => unit.id);
-}
-
 /**
  * Creates a draft campaign. An admin creates it with the issuer and every participant inside their subtree
  * (others are unknown to them); the audit row holds what was created.
@@ -155,24 +101,9 @@ export async function createCampaign(
   input: CampaignInput,
   caller: Caller = SYSTEM_CALLER,
 ): Promise<CampaignView> {
-  requireAdmin(caller.principal);
-  checkDates(input.startsOn, input.endsOn, input.tasks);
-  const issuer = await unitInScope(db, caller.principal, input.issuerUnitCode);
-  if (!issuer) {
-    throw new DomainError('unknown_issuer', `issuer unit ${input.issuerUnitCode} does not exist`, {
-      issuerUnitCode: input.issuerUnitCode,
-    });
-  }
-  const unitIds = await unitIdsFor(db, input.unitCodes, caller.principal);
-  const existing = await db.campaign.findUnique({ where: { docNumber: input.docNumber } });
-  if (existing) {
-    throw new DomainError(
-      'duplicate_doc_number',
-      `campaign ${input.docNumber} already exists`,
-      { id: existing.id },
-      'conflict',
-    );
-  }
+  const { problems, issuer, unitIds } = await vetCampaign(db, input, caller);
+  const [problem] = problems;
+  if (problem !== undefined || issuer === null) throw problem ?? notFound('unit', input.issuerUnitCode);
   const created = await db.$transaction(async (tx) => {
     const campaign = await createRow(tx, input, issuer.id, unitIds);
     const view = viewOf(await loadCampaign(tx, campaign.id));
@@ -324,10 +255,21 @@ async function applyPatch(
     });
   }
   if (patch.tasks) {
-    // Tasks are matched by key: a task that keeps its key keeps its reports.
-    await tx.task.deleteMany({
-      where: { campaignId: id, key: { notIn: patch.tasks.map((task) => task.key) } },
+    // Tasks are matched by key: a task that keeps its key keeps its reports, and one with reports stays.
+    const keys = patch.tasks.map((task) => task.key);
+    const reported = await tx.task.findMany({
+      where: { campaignId: id, key: { notIn: keys }, statusReports: { some: {} } },
+      select: { key: true },
+      orderBy: { position: 'asc' },
     });
+    if (reported.length > 0)
+      throw new DomainError(
+        'task_has_reports',
+        `tasks with reports cannot be removed: ${reported.map((task) => task.key).join(', ')}`,
+        { taskKeys: reported.map((task) => task.key) },
+        'conflict',
+      );
+    await tx.task.deleteMany({ where: { campaignId: id, key: { notIn: keys } } });
     for (const [position, task] of patch.tasks.entries()) {
       await tx.task.upsert({
         where: { campaignId_key: { campaignId: id, key: task.key } },
@@ -369,7 +311,7 @@ function newsOf(campaign: LaunchedCampaign): CampaignNews {
 }
 
 /** A focal or leader official and the account news reaches them on (none: unreachable). */
-interface LaunchRecipient {
+export interface LaunchRecipient {
   officialId: string;
   locale: string;
   accountId: string | null;
@@ -380,9 +322,10 @@ interface LaunchRecipient {
 /**
  * The focal and leader officials of a campaign's units (or one official), each with the active account
  * `preferredAccount` would choose: one on their preferred channel, else the one linked last. One query
- * however many officials: loading every official with all their accounts took a tenth of a launch.
+ * however many officials: loading every official with all their accounts took a tenth of a launch. The
+ * launch's confirmation page counts from the same answer (services/launch-preview.ts).
  */
-async function launchRecipients(
+export async function launchRecipients(
   tx: Queryable,
   who: { campaignId: string } | { officialId: string },
 ): Promise<LaunchRecipient[]> {
@@ -402,6 +345,10 @@ async function launchRecipients(
     WHERE o.role IN ('focal', 'leader') AND ${whose}`;
 }
 
+/** The outbox key of a launch to one official: it is sent to them once, however often it is launched. */
+export const launchDedupeKey = (campaignId: string, officialId: string): string =>
+  `launch:${campaignId}:${officialId}`;
+
 function launchItems(
   campaign: LaunchedCampaign,
   recipients: LaunchRecipient[],
@@ -419,7 +366,7 @@ function launchItems(
     }
     return [
       {
-        dedupeKey: `launch:${campaign.id}:${recipient.officialId}`,
+        dedupeKey: launchDedupeKey(campaign.id, recipient.officialId),
         channel: recipient.channel,
         chatId: recipient.chatId,
         channelAccountId: recipient.accountId,

@@ -152,6 +152,8 @@ export interface TreeUnit {
   kind: string | null;
   parentId: string | null;
   path: string;
+  /** The emulation blocks (khối thi đua) the unit belongs to. */
+  blockCodes: string[];
   depth: number;
   /** The unit's own officials and their active chats. */
   officials: number;
@@ -167,7 +169,7 @@ export interface TreeUnit {
  */
 export async function unitTree(db: Queryable, rootPath: string | null): Promise<TreeUnit[]> {
   const rows = await db.$queryRaw<Omit<TreeUnit, 'depth' | 'subtree' | 'children'>[]>`
-    SELECT u.id, u.code, u.name, u.kind, u."parentId", u.path,
+    SELECT u.id, u.code, u.name, u.kind, u."parentId", u.path, u."blockCodes",
       COALESCE(o.officials, 0)::int AS officials, COALESCE(o.linked, 0)::int AS linked
     FROM "Unit" u
     LEFT JOIN (

@@ -454,6 +454,25 @@ describe('updateCampaign', () => {
     // The state and launch stay as they were.
     expect(updated.state).toBe('running');
     expect(updated.launchedAt).toBe(at(0).toISOString());
+
+    // A task with a report cannot be removed: the patch is refused whole, the task and its report stay.
+    const refused = await updateCampaign(
+      db,
+      created.id,
+      { title: 'Tên mới', tasks: [{ key: 'SK', title: 'Sơ kết 6 tháng', dueOn: '2026-09-30' }] },
+      SYSTEM_CALLER,
+      at(7),
+    ).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({
+      code: 'task_has_reports',
+      kind: 'conflict',
+      details: { taskKeys: ['QT'] },
+    });
+    const kept = await getCampaign(db, created.id);
+    expect(kept.title).toBe(updated.title);
+    expect(kept.tasks.map((row) => row.key)).toEqual(['SK', 'QT']);
+    expect(await db.statusReport.count({ where: { taskId: task.id } })).toBe(1);
   });
 });
 
