@@ -131,6 +131,9 @@ function chatAccountOf(row: ChatAccountRow): ChatAccount {
         blockCodes: row.unitBlockCodes,
         createdAt: row.unitCreatedAt,
         updatedAt: row.unitUpdatedAt,
+        // An official's unit is live: a merge or dissolution moves the unit's officials to its successor.
+        retiredAt: null,
+        successorId: null,
       },
     },
   };

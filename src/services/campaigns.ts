@@ -120,8 +120,8 @@ function checkDates(startsOn: string, endsOn: string, tasks: TaskInput[]): void 
 }
 
 /**
- * The ids of units by code; codes unknown, or outside the caller's subtree (unless already participants),
- * are refused together.
+ * The ids of units by code; codes unknown, of units that left the tree (merged or dissolved: their successor
+ * takes part instead), or outside the caller's subtree (unless already participants), are refused together.
  */
 async function unitIdsFor(
   db: Queryable,
@@ -132,7 +132,7 @@ async function unitIdsFor(
   const unique = [...new Set(codes)];
   const units = (
     await db.unit.findMany({
-      where: { code: { in: unique } },
+      where: { code: { in: unique }, retiredAt: null },
       select: { id: true, code: true, path: true },
     })
   ).filter((unit) => covers(principal, unit.path) || participants.includes(unit.code));

@@ -59,13 +59,54 @@ async function currentStatuses(
   return byUnit;
 }
 
+/**
+ * The units that answered a round: those that reported in it, and the units that took over one of them
+ * (merged or dissolved into it during the round), whose answer counts for its successor.
+ */
 async function answeredUnits(db: Queryable, roundId: string): Promise<Set<string>> {
-  const rows = await db.statusReport.findMany({
-    where: { roundId, undoneAt: null },
-    select: { unitId: true },
-    distinct: ['unitId'],
-  });
-  return new Set(rows.map((row) => row.unitId));
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    WITH RECURSIVE answered AS (
+      SELECT DISTINCT r."unitId" AS id FROM "StatusReport" r
+      WHERE r."roundId" = ${roundId}::uuid AND r."undoneAt" IS NULL
+      UNION
+      SELECT u."successorId" FROM answered a JOIN "Unit" u ON u.id = a.id WHERE u."successorId" IS NOT NULL
+    )
+    SELECT id FROM answered`;
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * The (task, official) pairs a round's messages of this mode already went to under the key of a unit that
+ * has since gone into one of `unitIds` (whose officials moved with it): not sent again because of a merge.
+ */
+async function sentBeforeMerges(
+  db: Queryable,
+  roundId: string,
+  mode: Mode,
+  focal: Map<string, { officialId: string }[]>,
+  taskIds: string[],
+): Promise<Set<string>> {
+  const lineage = await db.$queryRaw<{ id: string; live: string }[]>`
+    WITH RECURSIVE gone AS (
+      SELECT u.id, u."successorId" AS live FROM "Unit" u WHERE u."successorId" = ANY(${[...focal.keys()]}::uuid[])
+      UNION ALL
+      SELECT u.id, g.live FROM gone g JOIN "Unit" u ON u."successorId" = g.id
+    )
+    SELECT id, live FROM gone`;
+  if (lineage.length === 0) return new Set();
+  const keys = lineage.flatMap(({ id, live }) =>
+    (focal.get(live) ?? []).flatMap((to) =>
+      taskIds.map((taskId) => `round-${mode}:${roundId}:${taskId}:${id}:${to.officialId}`),
+    ),
+  );
+  const sent = await db.$queryRaw<{ dedupeKey: string }[]>`
+    SELECT "dedupeKey" FROM "OutboxMessage" WHERE "dedupeKey" = ANY(${keys}::text[])`;
+  return new Set(
+    sent.map(({ dedupeKey }) => {
+      const [, , taskId, , officialId] = dedupeKey.split(':');
+      return `${taskId}:${officialId}`;
+    }),
+  );
 }
 
 /**
@@ -106,6 +147,13 @@ export async function roundMessages(
     units.map((unit) => unit.id),
     ['focal'],
   );
+  const sent = await sentBeforeMerges(
+    db,
+    round.id,
+    mode,
+    focal,
+    round.campaign.tasks.map((task) => task.id),
+  );
   const news = newsOf(round);
   const outbox = new SweepOutbox();
   let unreachable = 0;
@@ -118,6 +166,7 @@ export async function roundMessages(
     if (recipients.length === 0) unreachable += 1;
     for (const to of recipients) {
       for (const task of tasks) {
+        if (sent.has(`${task.id}:${to.officialId}`)) continue;
         const message =
           mode === 'ask'
             ? render.roundAsk(to.locale, news, { taskId: task.id, title: task.title, current: task.current })
