@@ -1,101 +1,50 @@
-import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Renderer } from '../../src/conversation/render.ts';
 import type { Db } from '../../src/db/client.ts';
-import { buildServer } from '../../src/http/server.ts';
-import { createTranslator } from '../../src/i18n.ts';
-import { createLogger } from '../../src/logger.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts';
-import { upsertOfficial } from '../../src/services/officials.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
-import { recordCampaignAct, recordStatus, undoReport } from '../../src/services/reports.ts';
+import { recordCampaignAct, undoReport } from '../../src/services/reports.ts';
 import { sweepReminders } from '../../src/services/reminders.ts';
 import { upsertUnit } from '../../src/services/units.ts';
+import {
+  adminApp,
+  linkedOfficial,
+  local,
+  render,
+  reportAs,
+  ZONE,
+  type AdminApp,
+} from '../support/admin-app.ts';
 import { withTestDb } from '../support/db.ts';
 
 /**
  * Merges, dissolutions and renames under running campaigns (issue 17), on the real database: through the
  * admin API (fastify inject, the break-glass token) and the reminder sweep, at instants the tests choose.
  */
-const ZONE = 'Asia/Ho_Chi_Minh';
-const TOKEN = 'reorganise-test-token-0123456789';
-const local = (text: string): Date => DateTime.fromISO(text, { zone: ZONE }).toJSDate();
-const render = new Renderer(createTranslator(), ZONE);
-
 let testDb: Awaited<ReturnType<typeof withTestDb>>;
 let db: Db;
-let app: FastifyInstance;
-let now = local('2026-07-01T09:00');
-let chat = 9100;
+let admin: AdminApp;
+const api: AdminApp['api'] = (...args) => admin.api(...args);
 
 beforeAll(async () => {
   testDb = await withTestDb();
   db = testDb.db;
-  app = buildServer({
-    db,
-    token: TOKEN,
-    clock: { now: () => now },
-    random: { bytes: (n) => randomBytes(n) },
-    render,
-    timeZone: ZONE,
-    channels: [],
-    logger: createLogger('silent'),
-    metrics: createMetrics(),
-    handleEvent: () => Promise.reject(new Error('no chat here')),
-    readiness: {},
-    boardQueues: [],
-  });
-  await app.ready();
+  admin = await adminApp(db, local('2026-07-01T09:00'));
 });
 
 afterAll(async () => {
-  await app?.close();
+  await admin?.app.close();
   await testDb?.close();
 });
 
-async function api<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) {
-  const response = await app.inject({
-    method,
-    url,
-    headers: { authorization: `Bearer ${TOKEN}` },
-    ...(body === undefined ? {} : { payload: body as object }),
-  });
-  return { status: response.statusCode, body: response.json<T>() };
-}
-
-async function official(code: string, unitCode: string, role: 'focal' | 'leader' | 'admin' | 'member') {
-  await upsertOfficial(db, code, { name: `Cán bộ ${code}`, unitCode, role });
-  const row = await db.official.findUniqueOrThrow({ where: { code } });
-  chat += 1;
-  await db.channelAccount.create({ data: { officialId: row.id, channel: 'telegram', chatId: String(chat) } });
-  return row;
-}
-
-async function report(
+const official = (code: string, unitCode: string, role: 'focal' | 'leader' | 'admin' | 'member') =>
+  linkedOfficial(db, code, unitCode, role);
+const report = (
   code: string,
   taskId: string,
   status: 'done' | 'in_progress' | 'blocked',
   percent: number | null,
   at: Date,
-) {
-  const row = await db.official.findUniqueOrThrow({ where: { code } });
-  const result = await recordStatus(db, {
-    officialId: row.id,
-    unitId: row.unitId,
-    taskId,
-    status,
-    percent,
-    note: null,
-    sourceText: null,
-    channel: 'telegram',
-    now: at,
-  });
-  expect(result.kind).toBe('recorded');
-  return result.kind === 'recorded' ? result.reportId : '';
-}
+) => reportAs(db, code, taskId, status, percent, at);
 
 const unitOf = (code: string) => db.unit.findUniqueOrThrow({ where: { code } });
 
@@ -161,7 +110,7 @@ describe('a merge during a running campaign', () => {
     const first = await sweepReminders({ db, render, timeZone: ZONE }, { now: local('2026-07-13T07:30') });
     expect(first.sample.map((m) => m.to).sort()).toEqual(['BG-FOCAL', 'BL-FOCAL', 'SB-FOCAL']);
 
-    now = local('2026-07-13T10:00');
+    admin.clock.now = local('2026-07-13T10:00');
     const merged = await api('POST', '/api/units/merge', {
       from: ['XA-BL', 'XA-BG'],
       into: { code: 'XA-BINHLU', name: 'UBND xã Bình Lư (mới)' },
@@ -281,5 +230,191 @@ describe('a merge during a running campaign', () => {
     expect(undone.kind).toBe('undone');
     expect(await statusNow()).toMatchObject({ status: 'in_progress', percent: 60 });
     expect((await summary(campaignId)).tasks[0]).toMatchObject({ inProgress: 1, done: 0 });
+  });
+});
+
+describe('a merge of units in different campaigns', () => {
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    await upsertUnit(db, 'HUYEN2', { name: 'UBND huyện Phong Thổ', parentCode: 'TINH' });
+    await upsertUnit(db, 'XA-MA', { name: 'UBND xã Mường So', parentCode: 'HUYEN2', blockCodes: ['CUM2'] });
+    await upsertUnit(db, 'XA-KL', { name: 'UBND xã Khổng Lào', parentCode: 'HUYEN2', blockCodes: ['CUM3'] });
+    await official('MA-FOCAL', 'XA-MA', 'focal');
+    await official('KL-FOCAL', 'XA-KL', 'focal');
+    for (const [docNumber, issuer, unit, keys] of [
+      ['18/KH-HUYEN', 'HUYEN2', 'XA-MA', ['X']],
+      ['19/KH-TINH', 'TINH', 'XA-KL', ['Y', 'Z']],
+    ] as const) {
+      const created = await createCampaign(db, {
+        docNumber,
+        title: `Kế hoạch ${docNumber}`,
+        issuerUnitCode: issuer,
+        startsOn: '2026-06-15',
+        endsOn: '2026-12-31',
+        unitCodes: [unit],
+        tasks: keys.map((key) => ({ key, title: `Nhiệm vụ ${key}`, dueOn: '2026-11-30' })),
+      });
+      await launchCampaign(db, created.id, render, local('2026-07-01T09:00'));
+      ids[docNumber] = created.id;
+      for (const key of keys)
+        ids[key] = (await db.task.findFirstOrThrow({ where: { campaignId: created.id, key } })).id;
+    }
+    const ma = await db.official.findUniqueOrThrow({ where: { code: 'MA-FOCAL' } });
+    const kl = await db.official.findUniqueOrThrow({ where: { code: 'KL-FOCAL' } });
+    await recordCampaignAct(db, 'acknowledge', {
+      campaignId: ids['18/KH-HUYEN'] ?? '',
+      unitId: ma.unitId,
+      officialId: ma.id,
+      channel: 'telegram',
+      now: local('2026-07-02T08:00'),
+    });
+    await recordCampaignAct(db, 'register', {
+      campaignId: ids['19/KH-TINH'] ?? '',
+      unitId: kl.unitId,
+      officialId: kl.id,
+      channel: 'telegram',
+      now: local('2026-07-02T08:00'),
+    });
+    await report('MA-FOCAL', ids.X ?? '', 'done', null, local('2026-07-05T10:00'));
+    await report('KL-FOCAL', ids.Y ?? '', 'in_progress', 40, local('2026-07-06T10:00'));
+  });
+
+  it('takes part in both campaigns with what each unit had done in each', async () => {
+    admin.clock.now = local('2026-07-20T10:00');
+    const merged = await api('POST', '/api/units/merge', {
+      from: ['XA-MA', 'XA-KL'],
+      into: { code: 'XA-MUONGSO', name: 'UBND xã Mường So (mới)' },
+    });
+    expect(merged.status).toBe(200);
+    expect(merged.body).toMatchObject({ parentCode: 'HUYEN2', blockCodes: ['CUM2', 'CUM3'] });
+    const first = (
+      await api<{ units: object; tasks: object[] }>('GET', `/api/campaigns/${ids['18/KH-HUYEN']}/summary`)
+    ).body;
+    expect(first.units).toMatchObject({ total: 1, acknowledged: 1, registered: 0, reported: 1 });
+    expect(first.tasks).toMatchObject([{ key: 'X', done: 1 }]);
+    const second = (
+      await api<{ units: object; tasks: object[] }>('GET', `/api/campaigns/${ids['19/KH-TINH']}/summary`)
+    ).body;
+    expect(second.units).toMatchObject({ total: 1, acknowledged: 0, registered: 1, reported: 1 });
+    expect(second.tasks).toMatchObject([
+      { key: 'Y', inProgress: 1 },
+      { key: 'Z', noReport: 1 },
+    ]);
+    // Each campaign's participation passed with the unit that had it, as the history records.
+    const events = await db.unitEvent.findMany({
+      where: { kind: 'merged', toValue: 'XA-MUONGSO' },
+      orderBy: { seq: 'asc' },
+    });
+    expect(events.map((event) => [event.fromValue, event.campaignIds])).toEqual([
+      ['XA-MA', [ids['18/KH-HUYEN']]],
+      ['XA-KL', [ids['19/KH-TINH']]],
+    ]);
+    // The notice lists the open tasks of both campaigns (X is done).
+    const notice = await db.outboxMessage.findFirstOrThrow({
+      where: { dedupeKey: { startsWith: 'unit-merged:' }, official: { code: 'KL-FOCAL' } },
+    });
+    const text = messageFromPayload(notice.payload).text;
+    expect(text).toContain('Nhiệm vụ Y');
+    expect(text).toContain('Nhiệm vụ Z');
+    expect(text).not.toContain('Nhiệm vụ X');
+  });
+});
+
+describe('a district dissolved with two levels below it', () => {
+  let campaignId = '';
+
+  beforeAll(async () => {
+    await upsertUnit(db, 'HUYEN3', { name: 'UBND huyện Tân Uyên', parentCode: 'TINH' });
+    for (const code of ['XA-Q1', 'XA-Q2']) {
+      await upsertUnit(db, code, { name: `UBND ${code}`, parentCode: 'HUYEN3' });
+      await upsertUnit(db, `${code}-THON`, { name: `Thôn của ${code}`, parentCode: code });
+      await official(`${code}-FOCAL`, code, 'focal');
+    }
+    await official('HUYEN3-LEAD', 'HUYEN3', 'leader');
+    await official('TINH-LEAD', 'TINH', 'leader');
+    const created = await createCampaign(db, {
+      docNumber: '20/KH-TU',
+      title: 'Kế hoạch của huyện Tân Uyên',
+      issuerUnitCode: 'HUYEN3',
+      startsOn: '2026-06-15',
+      endsOn: '2026-12-31',
+      unitCodes: ['XA-Q1', 'XA-Q2'],
+      tasks: [{ key: 'BC', title: 'Báo cáo sơ kết', dueOn: '2026-08-14' }],
+    });
+    campaignId = created.id;
+    await launchCampaign(db, campaignId, render, local('2026-07-01T09:00'));
+  });
+
+  it('moves its communes and villages up a level, its officials and campaigns to the province', async () => {
+    admin.clock.now = local('2026-07-21T10:00');
+    const dissolved = await api('POST', '/api/units/HUYEN3/dissolve', {});
+    expect(dissolved.status).toBe(200);
+    expect(dissolved.body).toMatchObject({
+      code: 'TINH',
+      mergedFrom: [{ code: 'HUYEN3' }],
+      officialsMoved: 1,
+    });
+    const tinh = await unitOf('TINH');
+    for (const code of ['XA-Q1', 'XA-Q2']) {
+      const commune = await unitOf(code);
+      expect(commune.parentId).toBe(tinh.id);
+      expect(commune.path).toBe(`${tinh.path}${commune.id}/`);
+      const village = await unitOf(`${code}-THON`);
+      expect(village.path).toBe(`${commune.path}${village.id}/`);
+    }
+    expect((await unitOf('HUYEN3')).successorId).toBe(tinh.id);
+    expect((await db.official.findUniqueOrThrow({ where: { code: 'HUYEN3-LEAD' } })).unitId).toBe(tinh.id);
+    expect((await db.campaign.findUniqueOrThrow({ where: { id: campaignId } })).issuerUnitId).toBe(tinh.id);
+    // The campaign keeps working under the province: its summary, and the escalation to its leaders.
+    const view = await api<{ units: { total: number } }>('GET', `/api/campaigns/${campaignId}/summary`);
+    expect(view.body.units.total).toBe(2);
+    const escalations = await sweepReminders(
+      { db, render, timeZone: ZONE },
+      { now: local('2026-08-19T07:30') },
+    );
+    expect(
+      escalations.sample
+        .filter((m) => m.kind === 'escalation' && m.docNumber === '20/KH-TU')
+        .map((m) => `${m.to}:${m.unitCode}`)
+        .sort(),
+    ).toEqual(['HUYEN3-LEAD:XA-Q1', 'HUYEN3-LEAD:XA-Q2', 'TINH-LEAD:XA-Q1', 'TINH-LEAD:XA-Q2']);
+    const history = await api<{ kind: string; from?: string; to?: string }[]>(
+      'GET',
+      '/api/units/HUYEN3/history',
+    );
+    expect(history.body.at(-1)).toMatchObject({ kind: 'dissolved', from: 'HUYEN3', to: 'TINH' });
+    const commune = await api<{ kind: string; from?: string; to?: string }[]>(
+      'GET',
+      '/api/units/XA-Q1/history',
+    );
+    expect(commune.body.at(-1)).toMatchObject({ kind: 'moved', from: 'HUYEN3', to: 'TINH' });
+    // It left the tree: a change to it is refused, naming where it went.
+    const put = await api('PUT', '/api/units/HUYEN3', { name: 'UBND huyện Tân Uyên' });
+    expect(put.status).toBe(409);
+    expect(put.body).toMatchObject({ error: { code: 'unit_retired', details: { successor: 'TINH' } } });
+  });
+});
+
+describe('renames and moves', () => {
+  it('are the unit history, with their actor, oldest first', async () => {
+    await api('PUT', '/api/units/XA-SB', { name: 'UBND xã Sơn Bình', parentCode: 'HUYEN' });
+    expect(
+      (await api('PUT', '/api/units/XA-SB', { name: 'UBND phường Sơn Bình', parentCode: 'HUYEN' })).status,
+    ).toBe(200);
+    expect(
+      (await api('PUT', '/api/units/XA-SB', { name: 'UBND phường Sơn Bình', parentCode: 'TINH' })).status,
+    ).toBe(200);
+    const history = await api<{ kind: string; from?: string | null; to?: string | null; actor: object }[]>(
+      'GET',
+      '/api/units/XA-SB/history',
+    );
+    expect(history.body.map(({ kind, from, to }) => ({ kind, from, to }))).toEqual([
+      { kind: 'created', from: undefined, to: 'UBND xã Sơn Bình' },
+      { kind: 'renamed', from: 'UBND xã Sơn Bình', to: 'UBND phường Sơn Bình' },
+      { kind: 'moved', from: 'HUYEN', to: 'TINH' },
+    ]);
+    expect(history.body[0]?.actor).toEqual({ kind: 'system', name: 'service' });
+    expect(history.body[1]?.actor).toEqual({ kind: 'token', name: 'ADMIN_API_TOKEN' });
   });
 });
