@@ -174,9 +174,22 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     return { text: lines.join('\n') };
   }
 
+  /**
+   * A unit's name as summaries show it, followed by the units it was formed from during the campaign
+   * ("UBND xã Bình Lư (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)"), as plain text: it is escaped where
+   * it is put into a message.
+   */
+  unitName(locale: string, summary: CampaignSummary, unit: { code?: string; name: string }): string {
+    const former = unit.code === undefined ? undefined : summary.formerly?.[unit.code];
+    if (!former || former.length === 0) return unit.name;
+    const names = former.map((formerUnit) => formerUnit.name).join(', ');
+    return `${unit.name}${this.plain(locale)('summary.formerly', { names })}`;
+  }
+
   summary(locale: string, summary: CampaignSummary, now: Date, exemplars?: number): OutboundMessage {
     const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
-    const names = (units: { name: string }[]) => units.map((unit) => unit.name).join(', ');
+    const names = (units: { code: string; name: string }[]) =>
+      units.map((unit) => this.unitName(locale, summary, unit)).join(', ');
     const lines = [
       t('summary.header', { docNumber: summary.campaign.docNumber, title: summary.campaign.title }),
       t('summary.scope', { scope: summary.scope?.name ?? t('summary.scopeAll') }),
@@ -247,7 +260,8 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
                 : ''
             }`
           : '';
-      lines.push(t('summary.child', { name: child.name, reported: items - child.noReport, items, late }));
+      const name = this.unitName(locale, summary, child);
+      lines.push(t('summary.child', { name, reported: items - child.noReport, items, late }));
     }
     if (children.length > CHILD_LINES)
       lines.push(t('summary.childrenMore', { count: children.length - CHILD_LINES }));
@@ -371,7 +385,7 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
   lateUnits(
     locale: string,
     summary: CampaignSummary,
-    late: { name: string; tasks: string[] }[],
+    late: { code?: string; name: string; tasks: string[] }[],
   ): OutboundMessage {
     const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
     const scope = summary.scope?.name ?? t('summary.scopeAll');
@@ -379,7 +393,9 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     return {
       text: [
         t('summary.lateHeader', { docNumber: summary.campaign.docNumber, scope }),
-        ...late.map((unit) => t('summary.lateItem', { name: unit.name, tasks: unit.tasks.join('; ') })),
+        ...late.map((unit) =>
+          t('summary.lateItem', { name: this.unitName(locale, summary, unit), tasks: unit.tasks.join('; ') }),
+        ),
       ].join('\n'),
     };
   }

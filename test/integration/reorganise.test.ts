@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
+import ExcelJS from 'exceljs';
+import { summaryWorkbook } from '../../src/conversation/attachments.ts';
 import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts';
+import { campaignSummary } from '../../src/services/summaries.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import { recordCampaignAct, undoReport } from '../../src/services/reports.ts';
 import { sweepReminders } from '../../src/services/reminders.ts';
@@ -212,6 +215,50 @@ describe('a merge during a running campaign', () => {
       'created:>UBND xã Bình Lư (mới)',
       'merged:XA-BL>XA-BINHLU',
       'merged:XA-BG>XA-BINHLU',
+    ]);
+  });
+
+  it('shows the successor with what it was formed from: the summary, the chat, the workbook and its changes', async () => {
+    admin.clock.now = local('2026-07-16T09:00');
+    const view = await api<{ lateUnits: { code: string; name: string; formerly?: { code: string }[] }[] }>(
+      'GET',
+      `/api/campaigns/${campaignId}/summary`,
+    );
+    expect(view.body.lateUnits).toEqual([
+      {
+        code: 'XA-BINHLU',
+        name: 'UBND xã Bình Lư (mới)',
+        formerly: [
+          { code: 'XA-BL', name: 'UBND xã Bình Lư' },
+          { code: 'XA-BG', name: 'UBND xã Bản Giang' },
+        ],
+      },
+      { code: 'XA-SB', name: 'UBND xã Sơn Bình' },
+    ]);
+    const summary = await campaignSummary(db, campaignId, { now: admin.clock.now, timeZone: ZONE });
+    const text = render.summary('vi', summary, admin.clock.now).text;
+    expect(text).toContain('UBND xã Bình Lư (mới) (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)');
+    const file = await summaryWorkbook(
+      { db, render, timeZone: ZONE },
+      { campaignId, locale: 'vi', at: admin.clock.now.toISOString() },
+    );
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(file.bytes as unknown as ArrayBuffer);
+    const lateNames = new Map<string, string>();
+    workbook
+      .getWorksheet('Chậm tiến độ')
+      ?.eachRow((row) => lateNames.set(row.getCell(1).text, row.getCell(2).text));
+    expect(lateNames.get('XA-BINHLU')).toBe(
+      'UBND xã Bình Lư (mới) (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)',
+    );
+    const changes = workbook.getWorksheet('Thay đổi tổ chức');
+    const rows: string[] = [];
+    changes?.eachRow((row, number) => {
+      if (number > 1) rows.push([2, 3, 4, 6, 7].map((column) => row.getCell(column).text).join(' | '));
+    });
+    expect(rows).toEqual([
+      '13/07/2026 10:00 | Sáp nhập | XA-BL | XA-BL | XA-BINHLU',
+      '13/07/2026 10:00 | Sáp nhập | XA-BG | XA-BG | XA-BINHLU',
     ]);
   });
 

@@ -34,6 +34,9 @@ CREATE INDEX "UnitEvent_unitId_seq_idx" ON "UnitEvent"("unitId", "seq");
 CREATE INDEX "UnitEvent_relatedUnitId_seq_idx" ON "UnitEvent"("relatedUnitId", "seq");
 
 -- CreateIndex
+CREATE INDEX "UnitEvent_campaignIds_idx" ON "UnitEvent" USING GIN ("campaignIds");
+
+-- CreateIndex
 CREATE INDEX "CurrentStatus_reportId_idx" ON "CurrentStatus"("reportId");
 
 -- CreateIndex
