@@ -15,6 +15,7 @@ import type { Clock, Random } from '../services/ports.ts';
 import { registerAuditPages } from './audit.ts';
 import { registerCampaignPages } from './campaigns.ts';
 import { ConsoleHttpError, type ConsoleContext } from './context.ts';
+import { registerImportPages } from './import.ts';
 import { registerOrganisationPages } from './organisation.ts';
 import {
   consoleKey,
@@ -214,6 +215,7 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
       registerCampaignPages(scope, context);
       registerOrganisationPages(scope, context);
       registerAuditPages(scope, context);
+      registerImportPages(scope, context);
     },
     { prefix: '/console' },
   );

@@ -58,6 +58,7 @@ const NAV: NavItem[] = [
   { key: 'nav.campaigns', href: '/console', section: 'campaigns' },
   { key: 'nav.organisation', href: '/console/organisation', section: 'organisation' },
   { key: 'nav.officials', href: '/console/officials', section: 'officials' },
+  { key: 'nav.import', href: '/console/import', section: 'import', manage: true },
   { key: 'nav.audit', href: '/console/audit', section: 'audit' },
 ];
 

@@ -24,6 +24,15 @@ export const HEADERS: Record<SheetKind, readonly string[]> = {
   units: UNIT_HEADERS,
   officials: OFFICIAL_HEADERS,
 };
+/**
+ * Columns a sheet may have besides: "sáp nhập vào" names the code of the unit a unit of the units sheet is
+ * merged into (import-merges.ts).
+ */
+export const MERGE_INTO_HEADER = 'sáp nhập vào';
+export const OPTIONAL_HEADERS: Record<SheetKind, readonly string[]> = {
+  units: [MERGE_INTO_HEADER],
+  officials: [],
+};
 
 /** Rows read from one sheet (or one CSV file); `row` numbers are the spreadsheet's own, from 1. */
 export interface RawTable {
@@ -48,6 +57,8 @@ export interface UnitRow {
   name: string;
   parentCode: string | null;
   blockCodes: string[];
+  /** The code of the unit this one is merged into ("sáp nhập vào"); null or absent: none. */
+  mergeInto?: string | null;
 }
 
 export interface OfficialRow {
@@ -95,7 +106,7 @@ export function sheetKindByName(name: string): SheetKind | undefined {
   return undefined;
 }
 
-/** Column index of every expected header, or the headers that are missing. */
+/** Column index of every expected header (and optional one present), or the headers that are missing. */
 export function mapColumns(
   kind: SheetKind,
   header: Cell[],
@@ -104,7 +115,8 @@ export function mapColumns(
   header.forEach((cell, index) => {
     if (cell.kind !== 'text') return;
     const name = normaliseHeader(cell.value);
-    if (HEADERS[kind].includes(name) && !columns.has(name)) columns.set(name, index);
+    const known = HEADERS[kind].includes(name) || OPTIONAL_HEADERS[kind].includes(name);
+    if (known && !columns.has(name)) columns.set(name, index);
   });
   return { columns, missing: HEADERS[kind].filter((name) => !columns.has(name)) };
 }
@@ -263,9 +275,10 @@ export function readUnitRows(
     const name = reader.text('tên đơn vị', { required: true, max: 300 });
     const parentCode = reader.text('mã đơn vị cấp trên', { required: false, max: 64, code: true });
     const blockCodes = reader.codes('khối thi đua');
+    const mergeInto = reader.text(MERGE_INTO_HEADER, { required: false, max: 64, code: true });
     errors.push(...reader.errors);
     if (reader.errors.length === 0 && code !== null && name !== null)
-      rows.push({ row: raw.row, code, name, parentCode, blockCodes });
+      rows.push({ row: raw.row, code, name, parentCode, blockCodes, mergeInto });
   }
   return { rows, errors };
 }

@@ -77,7 +77,7 @@ interface NodeRow extends Omit<TreeNode, 'createdOn'> {
  * The units a request names and the parents of those (where a new unit would stand), as the caller sees
  * them: a named unit outside their subtree is left out, so it is unknown to them.
  */
-async function loadNodes(
+export async function loadNodes(
   tx: Tx,
   codes: string[],
   principal: Principal,
