@@ -10,7 +10,7 @@ import { issueLinkCode, upsertOfficial } from '../services/officials.ts';
 import type { Clock, NewsRenderer, Random } from '../services/ports.ts';
 import { upsertUnit } from '../services/units.ts';
 import { localDate, isoDate } from '../domain/time.ts';
-import { SAMPLE_OFFICIALS, SAMPLE_UNITS, sampleCampaign } from './sample-data.ts';
+import { reformCampaign, SAMPLE_OFFICIALS, SAMPLE_UNITS, sampleCampaign } from './sample-data.ts';
 
 /** The local Telegram Bot API emulator demo mode talks to. */
 export async function startEmulator(port: number): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -32,12 +32,21 @@ export interface DemoDeps {
 export async function seedDemo(
   deps: DemoDeps,
 ): Promise<{ code: string; name: string; role: string; linkCode: string }[]> {
-  for (const { code, ...unit } of SAMPLE_UNITS) await upsertUnit(deps.db, code, unit);
-  for (const { code, ...official } of SAMPLE_OFFICIALS) await upsertOfficial(deps.db, code, official);
-  const input = sampleCampaign(isoDate(localDate(deps.clock.now(), deps.timeZone)));
-  const existing = await deps.db.campaign.findUnique({ where: { docNumber: input.docNumber } });
-  const campaign = existing ?? (await createCampaign(deps.db, input));
-  await launchCampaign(deps.db, campaign.id, deps.render, deps.clock.now());
+  // Units merged away (or dissolved) since an earlier run stay history; their officials moved with them.
+  const retired = new Set(
+    (await deps.db.unit.findMany({ where: { retiredAt: { not: null } }, select: { code: true } })).map(
+      (unit) => unit.code,
+    ),
+  );
+  for (const { code, ...unit } of SAMPLE_UNITS) if (!retired.has(code)) await upsertUnit(deps.db, code, unit);
+  for (const { code, ...official } of SAMPLE_OFFICIALS)
+    if (!retired.has(official.unitCode)) await upsertOfficial(deps.db, code, official);
+  const today = isoDate(localDate(deps.clock.now(), deps.timeZone));
+  for (const input of [sampleCampaign(today), reformCampaign(today)]) {
+    const existing = await deps.db.campaign.findUnique({ where: { docNumber: input.docNumber } });
+    const campaign = existing ?? (await createCampaign(deps.db, input));
+    await launchCampaign(deps.db, campaign.id, deps.render, deps.clock.now());
+  }
   const codes = [];
   for (const official of SAMPLE_OFFICIALS) {
     const linked = await deps.db.channelAccount.count({
