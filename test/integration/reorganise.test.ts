@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
 import ExcelJS from 'exceljs';
@@ -5,7 +6,7 @@ import { summaryWorkbook } from '../../src/conversation/attachments.ts';
 import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts';
 import { campaignSummary } from '../../src/services/summaries.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
-import { recordCampaignAct, undoReport } from '../../src/services/reports.ts';
+import { recordCampaignAct, recordStatus, undoReport } from '../../src/services/reports.ts';
 import { sweepReminders } from '../../src/services/reminders.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import {
@@ -18,6 +19,7 @@ import {
   type AdminApp,
 } from '../support/admin-app.ts';
 import { withTestDb } from '../support/db.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * Merges, dissolutions and renames under running campaigns (issue 17), on the real database: through the
@@ -463,5 +465,125 @@ describe('renames and moves', () => {
     ]);
     expect(history.body[0]?.actor).toEqual({ kind: 'system', name: 'service' });
     expect(history.body[1]?.actor).toEqual({ kind: 'token', name: 'ADMIN_API_TOKEN' });
+  });
+});
+
+describe('a report racing the merge', () => {
+  let campaignId = '';
+  let taskId = '';
+
+  beforeAll(async () => {
+    await upsertUnit(db, 'HUYEN4', { name: 'UBND huyện Than Uyên', parentCode: 'TINH' });
+    for (const code of ['XA-R1', 'XA-R2']) {
+      await upsertUnit(db, code, { name: `UBND ${code}`, parentCode: 'HUYEN4' });
+      await official(`${code}-FOCAL`, code, 'focal');
+    }
+    const created = await createCampaign(db, {
+      docNumber: '21/KH-TU',
+      title: 'Kế hoạch của huyện Than Uyên',
+      issuerUnitCode: 'HUYEN4',
+      startsOn: '2026-06-15',
+      endsOn: '2026-12-31',
+      unitCodes: ['XA-R1', 'XA-R2'],
+      tasks: [{ key: 'QT', title: 'Quán triệt', dueOn: '2026-10-15' }],
+    });
+    campaignId = created.id;
+    await launchCampaign(db, campaignId, render, local('2026-07-01T09:00'));
+    taskId = (await db.task.findFirstOrThrow({ where: { campaignId } })).id;
+  });
+
+  /** Backends of this test's database waiting for a lock. */
+  const waiting = async () =>
+    (
+      await db.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`
+    )[0]?.n ?? 0;
+
+  it('waits for a report that took its unit first, and counts it', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let recorded = false;
+    const reporting = db.$transaction(
+      async (tx) => {
+        const row = await tx.official.findUniqueOrThrow({ where: { code: 'XA-R1-FOCAL' } });
+        await recordStatus(tx, {
+          officialId: row.id,
+          unitId: row.unitId,
+          taskId,
+          status: 'done',
+          percent: null,
+          note: null,
+          sourceText: null,
+          channel: 'telegram',
+          now: local('2026-07-22T09:00'),
+        });
+        recorded = true;
+        await gate;
+      },
+      { timeout: 30_000 },
+    );
+    await waitFor('the report to hold its unit', () => (recorded ? true : undefined));
+    admin.clock.now = local('2026-07-22T09:01');
+    const merging = api('POST', '/api/units/merge', { from: ['XA-R1'], into: { code: 'XA-R2' } });
+    await waitFor('the merge to wait for the report', async () => ((await waiting()) > 0 ? true : undefined));
+    release();
+    await reporting;
+    expect((await merging).status).toBe(200);
+    const successor = await unitOf('XA-R2');
+    const current = await db.currentStatus.findUniqueOrThrow({
+      where: { taskId_unitId: { taskId, unitId: successor.id } },
+    });
+    expect(current.status).toBe('done');
+  });
+
+  it('makes a report that waited for the merge fail, to be retried for the successor', async () => {
+    for (const code of ['XA-R3', 'XA-R4']) {
+      await upsertUnit(db, code, { name: `UBND ${code}`, parentCode: 'HUYEN4' });
+      await official(`${code}-FOCAL`, code, 'focal');
+    }
+    const patched = await api('PATCH', `/api/campaigns/${campaignId}`, {
+      unitCodes: ['XA-R2', 'XA-R3', 'XA-R4'],
+    });
+    expect(patched.status).toBe(200);
+    const focal = await db.official.findUniqueOrThrow({ where: { code: 'XA-R3-FOCAL' } });
+    // Another session holds an official of the merged unit: the merge stops there, its locks on the unit's
+    // progress already taken.
+    const holder = new pg.Client({ connectionString: testDb.database.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM "Official" WHERE code = 'XA-R3-FOCAL' FOR NO KEY UPDATE`);
+    admin.clock.now = local('2026-07-23T09:00');
+    const merging = api('POST', '/api/units/merge', { from: ['XA-R3'], into: { code: 'XA-R4' } });
+    await waitFor('the merge to hold the unit', async () => ((await waiting()) === 1 ? true : undefined));
+    // A chat turn that read the official's unit before the merge commits reports for it and waits.
+    const reporting = recordStatus(db, {
+      officialId: focal.id,
+      unitId: focal.unitId,
+      taskId,
+      status: 'in_progress',
+      percent: 10,
+      note: null,
+      sourceText: null,
+      channel: 'telegram',
+      now: local('2026-07-23T09:00'),
+    });
+    const outcome = reporting.then(
+      () => 'recorded',
+      (error: unknown) => String(error),
+    );
+    await waitFor('the report to wait for the merge', async () =>
+      (await waiting()) === 2 ? true : undefined,
+    );
+    await holder.query('COMMIT');
+    await holder.end();
+    expect((await merging).status).toBe(200);
+    expect(await outcome).toMatch(/has left the tree/);
+    expect(await db.statusReport.count({ where: { unitId: focal.unitId } })).toBe(0);
+    // Retried, the turn finds the official in the successor and records it there.
+    const reportId = await report('XA-R3-FOCAL', taskId, 'in_progress', 10, local('2026-07-23T09:01'));
+    expect((await db.statusReport.findUniqueOrThrow({ where: { id: reportId } })).unitId).toBe(
+      (await unitOf('XA-R4')).id,
+    );
   });
 });
