@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
@@ -5,6 +6,7 @@ import ExcelJS from 'exceljs';
 import { summaryWorkbook } from '../../src/conversation/attachments.ts';
 import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts';
 import { campaignSummary } from '../../src/services/summaries.ts';
+import { issueLinkCode, redeemLinkCode } from '../../src/services/officials.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import { recordCampaignAct, recordStatus, undoReport } from '../../src/services/reports.ts';
 import { sweepReminders } from '../../src/services/reminders.ts';
@@ -115,6 +117,22 @@ describe('a merge during a running campaign', () => {
     const first = await sweepReminders({ db, render, timeZone: ZONE }, { now: local('2026-07-13T07:30') });
     expect(first.sample.map((m) => m.to).sort()).toEqual(['BG-FOCAL', 'BL-FOCAL', 'SB-FOCAL']);
 
+    // An exemplar reported from Bản Giang, and a link code Bình Lư's leader has not used yet.
+    const bgFocal = await db.official.findUniqueOrThrow({ where: { code: 'BG-FOCAL' } });
+    await db.exemplar.create({
+      data: {
+        campaignId,
+        unitId: bg.id,
+        officialId: bgFocal.id,
+        subject: 'Tổ dân phố 3',
+        achievement: 'Dọn vệ sinh đường làng',
+        channel: 'telegram',
+      },
+    });
+    const pending = await issueLinkCode(db, 'BL-LEAD', {
+      clock: { now: () => local('2026-07-12T08:00') },
+      random: { bytes: (n: number) => randomBytes(n) },
+    });
     admin.clock.now = local('2026-07-13T10:00');
     const merged = await api('POST', '/api/units/merge', {
       from: ['XA-BL', 'XA-BG'],
@@ -180,6 +198,17 @@ describe('a merge during a running campaign', () => {
     );
     expect(text).toContain('Quán triệt, triển khai kế hoạch');
 
+    // The exemplar is filed under the successor; the pending link code still links its official, there.
+    expect((await db.exemplar.findFirstOrThrow({ where: { subject: 'Tổ dân phố 3' } })).unitId).toBe(
+      successor.id,
+    );
+    const linked = await redeemLinkCode(db, {
+      channel: 'telegram',
+      chatId: '9876',
+      code: pending.code,
+      now: local('2026-07-13T11:00'),
+    });
+    expect(linked).toMatchObject({ kind: 'linked' });
     // The same slot again after the merge: nobody is reminded twice.
     const again = await sweepReminders({ db, render, timeZone: ZONE }, { now: local('2026-07-13T11:00') });
     expect(again.messages).toBe(0);
