@@ -129,6 +129,9 @@ export async function mergeUnits(
         ...(input.into.parentCode ? [input.into.parentCode] : []),
       ];
       const nodes = await loadNodes(tx, named, caller.principal, deps.timeZone);
+      // A successor's code taken outside the caller's subtree: as PUT /api/units/:code answers for it.
+      if (!nodes.has(input.into.code) && (await tx.unit.count({ where: { code: input.into.code } })) > 0)
+        throw notFound('unit', input.into.code);
       const decision = planMerge({ ...input, ...dates }, nodes, randomUUID());
       if (!decision.ok) throw refused(decision.refusal);
       return carryOut(tx, deps, decision.plan, 'merged', caller, input.into.blockCodes);

@@ -153,6 +153,14 @@ describe('refused merges and dissolutions', () => {
     );
     expect(outside.status).toBe(400);
     expect(outside.body.error).toMatchObject({ code: 'unknown_units', details: { codes: ['H2-X1'] } });
+    // A successor's code taken outside their subtree is answered as PUT /api/units/:code answers it.
+    const taken = await admin.api(
+      'POST',
+      '/api/units/merge',
+      { from: ['H1-X1'], into: { code: 'H2-X2' } },
+      districtToken,
+    );
+    expect(taken.status).toBe(404);
     // The district's own root is not theirs to dissolve: it would reach above their subtree.
     expect((await admin.api('POST', '/api/units/H1/dissolve', {}, districtToken)).status).toBe(400);
     expect((await admin.api('GET', '/api/units/H2-X1/history', undefined, districtToken)).status).toBe(404);
