@@ -193,12 +193,15 @@ export async function carryOut(
   const transfer = await transferToSuccessor(tx, plan, deps.now);
   if (blockCodes)
     await tx.unit.update({ where: { id: successor.id }, data: { blockCodes: [...new Set(blockCodes)] } });
-  const parentCode = successor.parentId
-    ? ((await tx.unit.findUnique({ where: { id: successor.parentId }, select: { code: true } }))?.code ??
-      null)
-    : null;
-  await recordUnitEvents(tx, caller.actor, historyOf(plan, kind, transfer, parentCode), deps.now);
-  await recordAudit(tx, ...auditOf(plan, kind, transfer, parentCode, caller));
+  const codeOf = async (id: string | null | undefined) =>
+    id ? ((await tx.unit.findUnique({ where: { id }, select: { code: true } }))?.code ?? null) : null;
+  const parents = {
+    now: await codeOf(successor.parentId),
+    before: await codeOf(successor.movedFrom?.parentId),
+  };
+  await recordUnitEvents(tx, caller.actor, historyOf(plan, kind, transfer, parents), deps.now);
+  await recordAudit(tx, ...auditOf(plan, kind, transfer, parents, caller));
+  const parentCode = parents.now;
   const notified = await notify(tx, deps.render, plan, kind, transfer);
   const unit = await tx.unit.findUniqueOrThrow({ where: { id: successor.id } });
   return {
@@ -215,11 +218,14 @@ export async function carryOut(
 }
 
 /** The history of a reorganisation: the successor's creation (or rename, move), each predecessor's end. */
+/** The codes of the successor's parent now and, when it moved, before. */
+type Parents = { now: string | null; before: string | null };
+
 function historyOf(
   plan: MergePlan,
   kind: 'merged' | 'dissolved',
   transfer: TransferResult,
-  parentCode: string | null,
+  parents: Parents,
 ): UnitEventInput[] {
   const { successor, effectiveOn } = plan;
   const events: UnitEventInput[] = [];
@@ -244,7 +250,8 @@ function historyOf(
     events.push({
       unitId: successor.id,
       kind: 'moved',
-      to: parentCode,
+      from: parents.before,
+      to: parents.now,
       relatedUnitId: successor.parentId,
       effectiveOn,
     });
@@ -274,7 +281,7 @@ function auditOf(
   plan: MergePlan,
   kind: 'merged' | 'dissolved',
   transfer: TransferResult,
-  parentCode: string | null,
+  parents: Parents,
   caller: Caller,
 ): AuditEntry[] {
   const { successor, effectiveOn } = plan;
@@ -294,14 +301,14 @@ function auditOf(
     entries.push(
       entry('unit.create', successor, {
         name: successor.name,
-        parentCode,
+        parentCode: parents.now,
         via: kind === 'merged' ? 'merge' : 'dissolve',
       }),
     );
   if (successor.renamedFrom)
     entries.push(entry('unit.rename', successor, { name: [successor.renamedFrom, successor.name] }));
   if (successor.movedFrom)
-    entries.push(entry('unit.move', successor, { parentCode: [null, parentCode], via: 'merge' }));
+    entries.push(entry('unit.move', successor, { parentCode: [parents.before, parents.now], via: 'merge' }));
   for (const unit of plan.predecessors)
     entries.push(
       entry(kind === 'merged' ? 'unit.merge' : 'unit.dissolve', unit, {

@@ -497,6 +497,34 @@ describe('renames and moves', () => {
   });
 });
 
+describe('a merge into an existing unit that is renamed and moved', () => {
+  it('renames and moves it (with its subtree) first, and its history says so', async () => {
+    await upsertUnit(db, 'XA-M1', { name: 'UBND xã M1', parentCode: 'HUYEN' });
+    await upsertUnit(db, 'XA-M2', { name: 'UBND xã M2', parentCode: 'HUYEN2' });
+    await upsertUnit(db, 'XA-M2-T', { name: 'Thôn của M2', parentCode: 'XA-M2' });
+    admin.clock.now = local('2026-07-24T09:00');
+    const merged = await api('POST', '/api/units/merge', {
+      from: ['XA-M1'],
+      into: { code: 'XA-M2', name: 'UBND xã M2 (mới)', parentCode: 'HUYEN' },
+    });
+    expect(merged.body).toMatchObject({ code: 'XA-M2', name: 'UBND xã M2 (mới)', parentCode: 'HUYEN' });
+    const m2 = await unitOf('XA-M2');
+    const village = await unitOf('XA-M2-T');
+    expect(m2.path).toBe(`${(await unitOf('HUYEN')).path}${m2.id}/`);
+    expect(village.path).toBe(`${m2.path}${village.id}/`);
+    const history = await api<{ kind: string; from?: string; to?: string }[]>(
+      'GET',
+      '/api/units/XA-M2/history',
+    );
+    expect(history.body.map(({ kind, from, to }) => `${kind}:${from ?? ''}>${to ?? ''}`)).toEqual([
+      'created:>UBND xã M2',
+      'renamed:UBND xã M2>UBND xã M2 (mới)',
+      'moved:HUYEN2>HUYEN',
+      'merged:XA-M1>XA-M2',
+    ]);
+  });
+});
+
 describe('a report racing the merge', () => {
   let campaignId = '';
   let taskId = '';
