@@ -22,6 +22,7 @@ import type { UnitTask } from '../services/reports.ts';
 import type { ChartText } from '../services/summary-chart.ts';
 import type { CampaignSummary } from '../services/summaries.ts';
 import { plainLines } from '../services/summary-workbook.ts';
+import { unitChangeMessage } from './render-organisation.ts';
 
 /** Lines of per-child figures under a summary; beyond them the rest is only counted. */
 const CHILD_LINES = 15;
@@ -61,24 +62,7 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
 
   /** "Đơn vị của anh/chị đã được sáp nhập vào …; các nhiệm vụ đang theo dõi: …" */
   unitChanged(locale: string, news: UnitChangeNews): OutboundMessage {
-    const t = (key: string, vars?: Record<string, unknown>) => this.t(locale, key, vars);
-    const lines = [t(`unitChange.${news.kind}`, { into: news.into })];
-    if (news.tasks.length === 0) lines.push(t('unitChange.noTasks'));
-    else {
-      news.tasks.forEach((task, index) =>
-        lines.push(
-          t('unitChange.task', {
-            n: index + 1,
-            title: task.title,
-            docNumber: task.docNumber,
-            due: formatDate(task.dueOn),
-          }),
-        ),
-      );
-    }
-    const date = formatDate(new Date(`${news.effectiveOn}T00:00:00Z`));
-    lines.push('', t('unitChange.since', { from: news.from, date }));
-    return { text: lines.join('\n') };
+    return unitChangeMessage((key, vars) => this.t(locale, key, vars), news);
   }
 
   text(locale: string, key: string, vars?: Record<string, unknown>, choices?: Choice[][]): OutboundMessage {
