@@ -20,7 +20,7 @@ if (!path) {
 function describe(result: ImportResult): string {
   const line = (what: string, c: ImportResult['units']) =>
     `${what}: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
-  const merged = (result.sheets ?? []).reduce((sum, sheet) => sum + sheet.counts.merged, 0);
+  const merged = 'merged' in result.units ? result.units.merged : 0;
   const merges = (result.merges ?? []).map(
     (merge) => `merged ${merge.from.map((row) => row.code).join(', ')} into ${merge.into}`,
   );

@@ -30,17 +30,16 @@ export interface PreviewRow {
 export interface SheetCounts {
   created: number;
   updated: number;
+  unchanged: number;
   renamed: number;
   moved: number;
   merged: number;
-  unchanged: number;
 }
 
-export interface SheetPreview {
+/** What one sheet would change: the counts (renamed and moved are among the updated), then the rows. */
+export interface SheetPreview extends SheetCounts {
   sheet: string;
-  kind: 'units' | 'officials';
-  counts: SheetCounts;
-  /** In file order; at most `limit` of them (`listed` says how many are). */
+  /** In file order; at most `limit` of them (`listed` says how many are, `total` how many there were). */
   rows: PreviewRow[];
   listed: number;
   total: number;
@@ -53,27 +52,20 @@ function count(rows: PreviewRow[]): SheetCounts {
   return {
     created: rows.filter((row) => row.change === 'created').length,
     updated: rows.filter((row) => row.change === 'updated').length,
+    unchanged: rows.filter((row) => row.change === 'unchanged').length,
     renamed: rows.filter((row) => row.name !== undefined && row.change === 'updated').length,
     moved: rows.filter((row) => (row.parentCode ?? row.unitCode) !== undefined).length,
     merged: rows.filter((row) => row.change === 'merged').length,
-    unchanged: rows.filter((row) => row.change === 'unchanged').length,
   };
 }
 
-function sheet(name: string, kind: SheetPreview['kind'], rows: PreviewRow[], limit: number): SheetPreview {
+function sheet(name: string, rows: PreviewRow[], limit: number): SheetPreview {
   const sorted = rows.sort((a, b) => a.row - b.row);
   const listed = sorted.slice(0, limit);
-  return {
-    sheet: name,
-    kind,
-    counts: count(sorted),
-    rows: listed,
-    listed: listed.length,
-    total: sorted.length,
-  };
+  return { ...count(sorted), sheet: name, rows: listed, listed: listed.length, total: sorted.length };
 }
 
-/** The preview of a planned import: one sheet for the units and one for the officials (when given). */
+/** The preview of a planned import: the units sheet and the officials sheet, each when the file has it. */
 export function previewImport(
   input: {
     units: UnitRow[];
@@ -86,7 +78,7 @@ export function previewImport(
   plan: ImportPlan,
   merges: ImportMerge[],
   limit = 5_000,
-): SheetPreview[] {
+): { units?: SheetPreview; officials?: SheetPreview } {
   const stored = new Map(existing.units.map((unit) => [unit.code, unit]));
   const codeById = new Map(existing.units.map((unit) => [unit.id, unit.code]));
   for (const unit of plan.createUnits) codeById.set(unit.id, unit.code);
@@ -129,8 +121,8 @@ export function previewImport(
     return preview;
   });
 
-  const sheets: SheetPreview[] = [];
-  if (input.sheets.units) sheets.push(sheet(input.unitSheet, 'units', unitRows, limit));
-  if (input.sheets.officials) sheets.push(sheet(input.officialSheet, 'officials', officialRows, limit));
-  return sheets;
+  return {
+    ...(input.sheets.units ? { units: sheet(input.unitSheet, unitRows, limit) } : {}),
+    ...(input.sheets.officials ? { officials: sheet(input.officialSheet, officialRows, limit) } : {}),
+  };
 }

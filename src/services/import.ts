@@ -45,10 +45,9 @@ const BATCH = 5_000;
 
 export interface ImportResult {
   dryRun: boolean;
-  units: Counts;
-  officials: Counts;
-  /** A dry run: what each sheet's rows would change (created, renamed, moved, merged, unchanged). */
-  sheets?: SheetPreview[];
+  /** Per sheet; a dry run adds, for each sheet of the file, its rows and renamed, moved, merged counts. */
+  units: Counts | SheetPreview;
+  officials: Counts | SheetPreview;
   /** The merges the file made ("sáp nhập vào"), when it made any. */
   merges?: ImportMerge[];
 }
@@ -190,8 +189,12 @@ export async function importSpreadsheet(
       if (allErrors.length > 0 || !plan) throw rejectRows(allErrors);
       const counts = { units: plan.counts.units, officials: plan.counts.officials };
       if (dryRun) {
-        const sheets = previewImport(rows, { units, officials }, plan, merges.merges);
-        return { dryRun, ...counts, sheets };
+        const preview = previewImport(rows, { units, officials }, plan, merges.merges);
+        return {
+          dryRun,
+          units: preview.units ?? counts.units,
+          officials: preview.officials ?? counts.officials,
+        };
       }
       const createdOfficialIds = await applyPlan(tx, plan, newId);
       for (const batch of chunks(importAudit(plan, { units, officials }, createdOfficialIds, caller)))

@@ -100,22 +100,21 @@ const reorganisation = () =>
 describe('the dry run', () => {
   it('answers per sheet what each row would change, merges included, and writes nothing', async () => {
     const before = await snapshot();
-    const answer = await upload<{
-      dryRun: boolean;
-      units: object;
-      sheets: { sheet: string; kind: string; counts: object; rows: object[] }[];
-    }>(await reorganisation(), '?dryRun=true');
+    const answer = await upload<{ dryRun: boolean; units: object; officials: object }>(
+      await reorganisation(),
+      '?dryRun=true',
+    );
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({
+    expect(answer.body).toEqual({
       dryRun: true,
-      units: { created: 2, updated: 1, unchanged: 0 },
-      officials: { created: 1, updated: 0, unchanged: 1 },
-    });
-    expect(answer.body.sheets).toEqual([
-      {
+      units: {
         sheet: 'Đơn vị',
-        kind: 'units',
-        counts: { created: 2, updated: 1, renamed: 1, moved: 0, merged: 2, unchanged: 0 },
+        created: 2,
+        updated: 1,
+        unchanged: 0,
+        renamed: 1,
+        moved: 0,
+        merged: 2,
         rows: [
           { row: 2, code: 'XA1', change: 'merged', into: 'XA-MOI' },
           { row: 3, code: 'XA2', change: 'merged', into: 'XA-MOI' },
@@ -126,10 +125,14 @@ describe('the dry run', () => {
         listed: 5,
         total: 5,
       },
-      {
+      officials: {
         sheet: 'Cán bộ',
-        kind: 'officials',
-        counts: { created: 1, updated: 0, renamed: 0, moved: 0, merged: 0, unchanged: 1 },
+        created: 1,
+        updated: 0,
+        unchanged: 1,
+        renamed: 0,
+        moved: 0,
+        merged: 0,
         rows: [
           { row: 2, code: 'CB3', change: 'unchanged' },
           { row: 3, code: 'CB4', change: 'created' },
@@ -137,7 +140,7 @@ describe('the dry run', () => {
         listed: 2,
         total: 2,
       },
-    ]);
+    });
     expect(await snapshot()).toEqual(before);
   });
 });
@@ -176,6 +179,35 @@ describe('applying a file with "sáp nhập vào"', () => {
     const history = await admin.api<{ kind: string }[]>('GET', '/api/units/XA3/history');
     expect(history.body.map((entry) => entry.kind)).toEqual(['created', 'renamed']);
     expect(await db.outboxMessage.count({ where: { dedupeKey: { startsWith: 'unit-merged:' } } })).toBe(2);
+  });
+
+  it('previews moves: a unit to another parent, an official to another unit, with before and after', async () => {
+    const answer = await upload<{ units: object; officials: object }>(
+      await workbook({
+        'Đơn vị': [UNIT_HEADER, ['XA4', 'UBND XA4', 'TINH', null]],
+        'Cán bộ': [OFFICIAL_HEADER, ['CB3', 'Cán bộ CB3', 'XA4', 'lãnh đạo', '0912345678']],
+      }),
+      '?dryRun=true',
+    );
+    expect(answer.body.units).toMatchObject({
+      updated: 1,
+      moved: 1,
+      rows: [{ row: 2, code: 'XA4', change: 'updated', parentCode: ['XA-MOI', 'TINH'] }],
+    });
+    expect(answer.body.officials).toMatchObject({
+      updated: 1,
+      moved: 1,
+      rows: [
+        {
+          row: 2,
+          code: 'CB3',
+          change: 'updated',
+          unitCode: ['XA3', 'XA4'],
+          role: ['focal', 'leader'],
+          phone: 'set',
+        },
+      ],
+    });
   });
 
   it('refuses rows that merge nonsense or name units that left, row by row, applying nothing', async () => {
