@@ -187,15 +187,18 @@ export function planMerge(
   const name = into.name?.trim() || existing?.name;
   if (!name) return refuse('required', 'into.name', 'a new unit needs a name', {});
 
+  // A unit is not taken to exist only from a day after today: the service's clock and the database's may
+  // disagree (a clock set by hand, as tests and replays do), and a change effective today always makes sense.
+  const existedFrom = (unit: TreeNode) => (unit.createdOn < request.today ? unit.createdOn : request.today);
   const late = [...predecessors, ...(existing ? [existing] : [])].find(
-    (unit) => request.effectiveOn !== undefined && request.effectiveOn < unit.createdOn,
+    (unit) => request.effectiveOn !== undefined && request.effectiveOn < existedFrom(unit),
   );
   if (late)
     return refuse(
       'effective_before_creation',
       'effectiveOn',
-      `effectiveOn ${effectiveOn} is before ${late.code} was created (${late.createdOn})`,
-      { code: late.code, createdOn: late.createdOn },
+      `effectiveOn ${effectiveOn} is before ${late.code} was created (${existedFrom(late)})`,
+      { code: late.code, createdOn: existedFrom(late) },
     );
 
   const id = existing?.id ?? newId;

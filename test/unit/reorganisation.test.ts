@@ -14,7 +14,8 @@ import {
  *   │  ├─ A ── A1, A2      commune and its villages
  *   │  └─ B ── B1
  *   ├─ E                   district, created 2026-03-01
- *   │  └─ C
+ *   │  ├─ C
+ *   │  └─ LATE              recorded on 3/12/2026, after "today" (13/7/2026) by the service's clock
  *   └─ OLD                 merged into A earlier
  */
 const nodes: [code: string, parent: string | null, createdOn: string, retiredInto?: string][] = [
@@ -28,6 +29,7 @@ const nodes: [code: string, parent: string | null, createdOn: string, retiredInt
   ['E', 'P', '2026-03-01'],
   ['C', 'E', '2026-03-01'],
   ['OLD', 'P', '2025-01-01', 'A'],
+  ['LATE', 'E', '2026-12-03'],
 ];
 const tree = new Map<string, TreeNode>();
 for (const [code, parent, createdOn, retiredInto] of nodes) {
@@ -196,6 +198,16 @@ describe('the plan of moves', () => {
   ];
   it.each(table)('%s', (_what, asked, expected) => {
     expect(moved(asked)).toEqual(expected);
+  });
+
+  it('takes a unit recorded after today as existing today, whichever clock was right', () => {
+    const merged = planMerge(request(['LATE'], { code: 'C' }, '2026-07-13'), tree, 'new');
+    expect(merged.ok).toBe(true);
+    const before = planMerge(request(['LATE'], { code: 'C' }, '2026-07-12'), tree, 'new');
+    expect(before.ok ? null : before.refusal).toMatchObject({
+      code: 'effective_before_creation',
+      details: { code: 'LATE', createdOn: '2026-07-13' },
+    });
   });
 
   it('takes an effective date in the past, and today when none is given', () => {
