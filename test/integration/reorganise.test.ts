@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
+import { dateFromIso } from '../../src/domain/time.ts';
 import ExcelJS from 'exceljs';
 import { summaryWorkbook } from '../../src/conversation/attachments.ts';
 import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts';
@@ -9,6 +10,7 @@ import { campaignSummary } from '../../src/services/summaries.ts';
 import { issueLinkCode, redeemLinkCode } from '../../src/services/officials.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import { recordCampaignAct, recordStatus, undoReport } from '../../src/services/reports.ts';
+import { digestOf, loadRound, remindRound } from '../../src/services/collection-rounds.ts';
 import { sweepReminders } from '../../src/services/reminders.ts';
 import { upsertUnit } from '../../src/services/units.ts';
 import {
@@ -494,6 +496,69 @@ describe('renames and moves', () => {
     ]);
     expect(history.body[0]?.actor).toEqual({ kind: 'system', name: 'service' });
     expect(history.body[1]?.actor).toEqual({ kind: 'token', name: 'ADMIN_API_TOKEN' });
+  });
+});
+
+describe('an open collection round across a merge', () => {
+  it("counts an old unit's answer for its successor and reminds nobody twice", async () => {
+    await upsertUnit(db, 'HUYEN5', { name: 'UBND huyện Sìn Hồ', parentCode: 'TINH' });
+    for (const code of ['XA-C1', 'XA-C2', 'XA-C3', 'XA-C4'])
+      await upsertUnit(db, code, { name: `UBND ${code}`, parentCode: 'HUYEN5' });
+    for (const code of ['XA-C1', 'XA-C2', 'XA-C3', 'XA-C4']) await official(`${code}-FOCAL`, code, 'focal');
+    const created = await createCampaign(db, {
+      docNumber: '22/KH-SH',
+      title: 'Kế hoạch của huyện Sìn Hồ',
+      issuerUnitCode: 'HUYEN5',
+      startsOn: '2026-06-15',
+      endsOn: '2026-12-31',
+      unitCodes: ['XA-C1', 'XA-C2', 'XA-C3', 'XA-C4'],
+      tasks: [{ key: 'BC', title: 'Báo cáo tháng', dueOn: '2026-12-15' }],
+    });
+    await launchCampaign(db, created.id, render, local('2026-07-01T09:00'));
+    const task = await db.task.findFirstOrThrow({ where: { campaignId: created.id } });
+    const round = await db.collectionRound.create({
+      data: {
+        campaignId: created.id,
+        periodKey: '2026-07',
+        kind: 'periodic',
+        startsOn: dateFromIso('2026-06-15'),
+        endsOn: dateFromIso('2026-07-14'),
+        dueOn: dateFromIso('2026-07-20'),
+        openedAt: local('2026-07-15T07:30'),
+        askedAt: local('2026-07-15T07:30'),
+      },
+    });
+    // C1 answers in the round; C2, C3, C4 are reminded on the due day.
+    await report('XA-C1-FOCAL', task.id, 'in_progress', 30, local('2026-07-16T09:00'));
+    const sweepDeps = { db, render, timeZone: ZONE };
+    const first = await remindRound(sweepDeps, round.id, false);
+    expect(first?.sample.map((m) => m.to).sort()).toEqual(['XA-C2-FOCAL', 'XA-C3-FOCAL', 'XA-C4-FOCAL']);
+    // C1 (answered) and C2 (reminded) merge; C3 (reminded) and C4 (reminded) merge.
+    admin.clock.now = local('2026-07-20T10:00');
+    expect(
+      (
+        await api('POST', '/api/units/merge', {
+          from: ['XA-C1', 'XA-C2'],
+          into: { code: 'XA-C12', name: 'Xã C12' },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await api('POST', '/api/units/merge', {
+          from: ['XA-C3', 'XA-C4'],
+          into: { code: 'XA-C34', name: 'Xã C34' },
+        })
+      ).status,
+    ).toBe(200);
+    // The round goes on: C12 has answered (through C1); C34's officials were reminded already.
+    const again = await remindRound(sweepDeps, round.id, false);
+    expect(again?.messages).toBe(0);
+    const digest = await digestOf(
+      db,
+      (await loadRound(db, round.id)) as NonNullable<Awaited<ReturnType<typeof loadRound>>>,
+    );
+    expect(digest).toMatchObject({ total: 2, answered: 1, missing: [{ code: 'XA-C34' }] });
   });
 });
 
