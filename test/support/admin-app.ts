@@ -63,7 +63,7 @@ export async function adminApp(db: Db, now: Date): Promise<AdminApp> {
   };
 }
 
-let chatIds = 50_000 + Math.floor(Math.random() * 10_000);
+let chatIds = 50_000;
 
 /** An official with a linked Telegram chat. */
 export async function linkedOfficial(
