@@ -17,6 +17,10 @@ commands:
   link-codes UNIT [--format xlsx|html] [--out FILE] [--roles focal,leader] [--unlinked]
                                      link codes for every official of a unit's subtree, saved to FILE
   import FILE [--dry-run]            import units and officials from an XLSX or CSV file
+  merge CODE,CODE… --into CODE [--name NAME] [--parent CODE] [--effective YYYY-MM-DD]
+                                     merge units into one (a new unit, or an existing one)
+  dissolve UNIT [--effective YYYY-MM-DD]  remove a level: its children and officials go to its parent
+  history UNIT                       a unit's renames, moves and merges, oldest first
 
 options:
   --url URL      the service [http://127.0.0.1:3000]
@@ -103,6 +107,10 @@ async function run(argv: string[]): Promise<void> {
       out: { type: 'string' },
       roles: { type: 'string' },
       unlinked: { type: 'boolean', default: false },
+      into: { type: 'string' },
+      name: { type: 'string' },
+      parent: { type: 'string' },
+      effective: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -167,6 +175,30 @@ async function run(argv: string[]): Promise<void> {
       const query = values['dry-run'] ? '?dryRun=true' : '';
       return print(await json(await call(options, 'POST', `/api/import${query}`, { raw: file })));
     }
+    case 'merge': {
+      const body = {
+        from: need(arg, 'CODE,CODE…')
+          .split(',')
+          .map((code) => code.trim()),
+        into: {
+          code: need(values.into, '--into CODE'),
+          ...(values.name ? { name: values.name } : {}),
+          ...(values.parent ? { parentCode: values.parent } : {}),
+        },
+        ...(values.effective ? { effectiveOn: values.effective } : {}),
+      };
+      return print(await json(await call(options, 'POST', '/api/units/merge', { json: body })));
+    }
+    case 'dissolve': {
+      const body = values.effective ? { effectiveOn: values.effective } : {};
+      return print(
+        await json(
+          await call(options, 'POST', `/api/units/${enc(need(arg, 'UNIT'))}/dissolve`, { json: body }),
+        ),
+      );
+    }
+    case 'history':
+      return print(await json(await call(options, 'GET', `/api/units/${enc(need(arg, 'UNIT'))}/history`)));
     default:
       throw new CliError(`unknown command ${command}\n\n${USAGE}`);
   }

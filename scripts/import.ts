@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { createDb } from '../src/db/client.ts';
 import { applyMigrations, ensureDatabase } from '../src/db/migrate.ts';
 import { DomainError } from '../src/services/errors.ts';
+import { Renderer } from '../src/conversation/render.ts';
+import { createTranslator } from '../src/i18n.ts';
 import { importSpreadsheet, type ImportResult } from '../src/services/import.ts';
 
 const args = process.argv.slice(2);
@@ -18,10 +20,16 @@ if (!path) {
 function describe(result: ImportResult): string {
   const line = (what: string, c: ImportResult['units']) =>
     `${what}: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
+  const merged = 'merged' in result.units ? result.units.merged : 0;
+  const merges = (result.merges ?? []).map(
+    (merge) => `merged ${merge.from.map((row) => row.code).join(', ')} into ${merge.into}`,
+  );
   return [
     dryRun ? 'Dry run: nothing was written.' : 'Imported.',
     line('units', result.units),
     line('officials', result.officials),
+    ...(merged > 0 ? [`units merged: ${merged}`] : []),
+    ...merges,
   ].join('\n');
 }
 
@@ -33,7 +41,12 @@ try {
   await applyMigrations(config.databaseUrl);
   const db = createDb(config.databaseUrl);
   try {
-    process.stdout.write(`${describe(await importSpreadsheet(db, file, { dryRun }))}\n`);
+    const reorganise = {
+      render: new Renderer(createTranslator(), config.timeZone),
+      now: new Date(),
+      timeZone: config.timeZone,
+    };
+    process.stdout.write(`${describe(await importSpreadsheet(db, file, { dryRun, reorganise }))}\n`);
   } finally {
     await db.$disconnect();
   }

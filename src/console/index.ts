@@ -18,6 +18,7 @@ import { registerCampaignActions } from './campaign-actions.ts';
 import { registerCampaignForms } from './campaign-writes.ts';
 import { registerCampaignPages } from './campaigns.ts';
 import { ConsoleHttpError, type ConsoleContext } from './context.ts';
+import { registerImportPages } from './import.ts';
 import { registerOrganisationForms } from './organisation-writes.ts';
 import { registerOrganisationPages } from './organisation.ts';
 import {
@@ -234,6 +235,7 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
       registerCampaignActions(scope, context);
       registerOrganisationForms(scope, context);
       registerTokenPages(scope, context);
+      registerImportPages(scope, context);
     },
     { prefix: '/console' },
   );

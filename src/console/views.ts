@@ -58,7 +58,7 @@ const NAV: NavItem[] = [
   { key: 'nav.campaigns', href: '/console', section: 'campaigns' },
   { key: 'nav.organisation', href: '/console/organisation', section: 'organisation' },
   { key: 'nav.officials', href: '/console/officials', section: 'officials' },
-  // The organisation import's page goes here (`manage: true`), with its key in locales/*/console.json.
+  { key: 'nav.import', href: '/console/import', section: 'import', manage: true },
   { key: 'nav.audit', href: '/console/audit', section: 'audit' },
   { key: 'nav.tokens', href: '/console/tokens', section: 'tokens', manage: true },
 ];

@@ -4,6 +4,7 @@ import { exemplarRows, type ExemplarScope } from '../services/exemplars.ts';
 import { renderSummaryChart } from '../services/summary-chart.ts';
 import { buildSummaryWorkbook, plainLines, type ExemplarRow } from '../services/summary-workbook.ts';
 import { campaignRollUp, summaryFromRollUp } from '../services/summaries.ts';
+import { organisationChanges } from '../services/unit-lineage.ts';
 import type { Renderer } from './render.ts';
 
 /** The bytes of an attachment, made when it is sent. */
@@ -63,10 +64,16 @@ export async function summaryWorkbook(
     ref.campaignId,
     scope,
   );
+  const changes = await organisationChanges(
+    deps.db,
+    rolled.campaign,
+    rolled.units.map((unit) => unit.code),
+  );
   const bytes = await buildSummaryWorkbook({
     rolled,
     summaryLines: plainLines(deps.render.summary(ref.locale, summary, now, exemplars.length).text),
     exemplars,
+    changes,
     t: deps.render.plain(ref.locale),
     statusLabel: (status) => deps.render.statusLabel(ref.locale, status),
     now,

@@ -15,6 +15,7 @@ import type {
   RoundDigestNews,
   RoundNews,
   RoundTask,
+  UnitChangeNews,
   WeeklyDigestNews,
 } from '../services/ports.ts';
 import type { UnitTask } from '../services/reports.ts';
@@ -22,6 +23,7 @@ import type { ChartText } from '../services/summary-chart.ts';
 import type { CampaignSummary } from '../services/summaries.ts';
 import { plainLines } from '../services/summary-workbook.ts';
 import { buttonChoice, encodeButton, fitsInButton } from './buttons.ts';
+import { unitChangeMessage } from './render-organisation.ts';
 import { currentLabel, periodName, roundMessage, roundVars } from './render-rounds.ts';
 import { lateUnitsText, summaryText, type LateUnit, type Say } from './render-summary.ts';
 
@@ -67,6 +69,11 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
         ],
       ],
     };
+  }
+
+  /** "Đơn vị của anh/chị đã được sáp nhập vào …; các nhiệm vụ đang theo dõi: …" */
+  unitChanged(locale: string, news: UnitChangeNews): OutboundMessage {
+    return unitChangeMessage((key, vars) => this.t(locale, key, vars), news);
   }
 
   text(locale: string, key: string, vars?: Record<string, unknown>, choices?: Choice[][]): OutboundMessage {
@@ -189,10 +196,39 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     return (key, vars) => this.t(locale, key, vars);
   }
 
+  /**
+   * A unit's name as summaries show it, followed by the units it was formed from during the campaign
+   * ("UBND xã Bình Lư (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)"), as plain text: it is escaped where
+   * it is put into a message.
+   */
+  unitName(locale: string, summary: CampaignSummary, unit: { code?: string; name: string }): string {
+    const former = unit.code === undefined ? undefined : summary.formerly?.[unit.code];
+    if (!former || former.length === 0) return unit.name;
+    const names = former.map((formerUnit) => formerUnit.name).join(', ');
+    return `${unit.name}${this.plain(locale)('summary.formerly', { names })}`;
+  }
+
+  /** The summary with every unit named as unitName names it, for the texts that list units. */
+  private withFormerNames(locale: string, summary: CampaignSummary): CampaignSummary {
+    if (!summary.formerly || Object.keys(summary.formerly).length === 0) return summary;
+    const named = <T extends { code: string; name: string }>(unit: T): T => ({
+      ...unit,
+      name: this.unitName(locale, summary, unit),
+    });
+    return {
+      ...summary,
+      children: summary.children.map(named),
+      unreportedUnits: summary.unreportedUnits.map(named),
+      lateUnits: summary.lateUnits.map(named),
+    };
+  }
+
   /** The summary's text, kept readable however many units it covers (render-summary.ts). */
   summary(locale: string, summary: CampaignSummary, now: Date, exemplars?: number): OutboundMessage {
     const asOf = DateTime.fromJSDate(now, { zone: this.timeZone }).toFormat('HH:mm dd/MM/yyyy');
-    return { text: summaryText(this.say(locale), summary, { asOf, exemplars }) };
+    return {
+      text: summaryText(this.say(locale), this.withFormerNames(locale, summary), { asOf, exemplars }),
+    };
   }
 
   /** Catalogue text without markup and unescaped: for the workbook and the chart picture. */
@@ -313,10 +349,11 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
   lateUnits(
     locale: string,
     summary: CampaignSummary,
-    late: LateUnit[],
+    late: (LateUnit & { code?: string })[],
     choices?: Choice[][],
   ): OutboundMessage {
-    return { text: lateUnitsText(this.say(locale), summary, late), ...(choices ? { choices } : {}) };
+    const named = late.map((unit) => ({ ...unit, name: this.unitName(locale, summary, unit) }));
+    return { text: lateUnitsText(this.say(locale), summary, named), ...(choices ? { choices } : {}) };
   }
 
   xlsxMessage(locale: string, docNumber: string, attachment: Attachment): OutboundMessage {

@@ -12,7 +12,14 @@ import { issueLinkCode, upsertOfficial, type LinkCodeKeys } from '../services/of
 import type { Clock, NewsRenderer, Random } from '../services/ports.ts';
 import { upsertUnit } from '../services/units.ts';
 import { localDate, isoDate } from '../domain/time.ts';
-import { SAMPLE_CAMPAIGN_DOC_NUMBER, SAMPLE_OFFICIALS, SAMPLE_UNITS, sampleCampaign } from './sample-data.ts';
+import {
+  REFORM_CAMPAIGN_DOC_NUMBER,
+  reformCampaign,
+  SAMPLE_CAMPAIGN_DOC_NUMBER,
+  SAMPLE_OFFICIALS,
+  SAMPLE_UNITS,
+  sampleCampaign,
+} from './sample-data.ts';
 
 /**
  * The local Telegram Bot API emulator demo mode talks to. Its client API lets anyone play any user, so it
@@ -69,7 +76,7 @@ export async function foreignData(databaseUrl: string): Promise<string[]> {
     await check(
       'Campaign',
       'campaigns',
-      new Map([[SAMPLE_CAMPAIGN_DOC_NUMBER, SAMPLE_CAMPAIGN_DOC_NUMBER]]),
+      new Map([SAMPLE_CAMPAIGN_DOC_NUMBER, REFORM_CAMPAIGN_DOC_NUMBER].map((doc) => [doc, doc])),
       'SELECT "docNumber" AS code, "docNumber" AS name FROM "Campaign"',
     );
     if (
@@ -108,12 +115,21 @@ export async function seedDemo(
     create: { key: DEMO_MARK, value: deps.clock.now().toISOString() },
     update: {},
   });
-  for (const { code, ...unit } of SAMPLE_UNITS) await upsertUnit(deps.db, code, unit);
-  for (const { code, ...official } of SAMPLE_OFFICIALS) await upsertOfficial(deps.db, code, official);
-  const input = sampleCampaign(isoDate(localDate(deps.clock.now(), deps.timeZone)));
-  const existing = await deps.db.campaign.findUnique({ where: { docNumber: input.docNumber } });
-  const campaign = existing ?? (await createCampaign(deps.db, input));
-  await launchCampaign(deps.db, campaign.id, deps.render, deps.clock.now());
+  // Units merged away (or dissolved) since an earlier run stay history; their officials moved with them.
+  const retired = new Set(
+    (await deps.db.unit.findMany({ where: { retiredAt: { not: null } }, select: { code: true } })).map(
+      (unit) => unit.code,
+    ),
+  );
+  for (const { code, ...unit } of SAMPLE_UNITS) if (!retired.has(code)) await upsertUnit(deps.db, code, unit);
+  for (const { code, ...official } of SAMPLE_OFFICIALS)
+    if (!retired.has(official.unitCode)) await upsertOfficial(deps.db, code, official);
+  const today = isoDate(localDate(deps.clock.now(), deps.timeZone));
+  for (const input of [sampleCampaign(today), reformCampaign(today)]) {
+    const existing = await deps.db.campaign.findUnique({ where: { docNumber: input.docNumber } });
+    const campaign = existing ?? (await createCampaign(deps.db, input));
+    await launchCampaign(deps.db, campaign.id, deps.render, deps.clock.now());
+  }
   const codes = [];
   for (const official of SAMPLE_OFFICIALS) {
     const linked = await deps.db.channelAccount.count({

@@ -17,6 +17,16 @@ export const SAMPLE_UNITS: ({ code: string } & UnitInput)[] = [
   { code: 'TD-BINHLU', name: 'UBND xã Bình Lư', parentCode: 'TAMDUONG', kind: 'commune' },
   { code: 'TD-BANGIANG', name: 'UBND xã Bản Giang', parentCode: 'TAMDUONG', kind: 'commune' },
   { code: 'TD-SONBINH', name: 'UBND xã Sơn Bình', parentCode: 'TAMDUONG', kind: 'commune' },
+  // A second sample organisation, as local government stands since 1 July 2025: a province, its departments
+  // and its communes and wards, no district level (names for illustration). Its plan 02/KH-UBND runs while
+  // two of its communes are merged (README, "Demo mode").
+  { code: 'LAICHAU', name: 'UBND tỉnh Lai Châu', kind: 'province' },
+  { code: 'LC-SNV', name: 'Sở Nội vụ tỉnh Lai Châu', parentCode: 'LAICHAU', kind: 'department' },
+  { code: 'LC-TANPHONG', name: 'UBND phường Tân Phong', parentCode: 'LAICHAU', kind: 'commune' },
+  { code: 'LC-DOANKET', name: 'UBND phường Đoàn Kết', parentCode: 'LAICHAU', kind: 'commune' },
+  { code: 'LC-BINHLU', name: 'UBND xã Bình Lư', parentCode: 'LAICHAU', kind: 'commune' },
+  { code: 'LC-BANBO', name: 'UBND xã Bản Bo', parentCode: 'LAICHAU', kind: 'commune' },
+  { code: 'LC-KHUNHA', name: 'UBND xã Khun Há', parentCode: 'LAICHAU', kind: 'commune' },
 ];
 
 export const SAMPLE_OFFICIALS: ({ code: string } & OfficialInput)[] = [
@@ -32,6 +42,13 @@ export const SAMPLE_OFFICIALS: ({ code: string } & OfficialInput)[] = [
   { code: 'CB-BANGIANG', name: 'Lý Thị Thu', unitCode: 'TD-BANGIANG', role: 'focal' },
   { code: 'CB-SONBINH', name: 'Chảo Văn Minh', unitCode: 'TD-SONBINH', role: 'focal' },
   { code: 'CB-SONBINH-CV', name: 'Đỗ Thị Lan', unitCode: 'TD-SONBINH', role: 'member' },
+  { code: 'LC-ADMIN', name: 'Đinh Thị Thanh', unitCode: 'LC-SNV', role: 'admin' },
+  { code: 'LC-CHUTICH', name: 'Lê Văn Lương', unitCode: 'LAICHAU', role: 'leader' },
+  { code: 'LC-CB-TANPHONG', name: 'Nguyễn Thu Hà', unitCode: 'LC-TANPHONG', role: 'focal' },
+  { code: 'LC-CB-DOANKET', name: 'Vũ Đức Anh', unitCode: 'LC-DOANKET', role: 'focal' },
+  { code: 'LC-CB-BINHLU', name: 'Giàng Thị Dợ', unitCode: 'LC-BINHLU', role: 'focal' },
+  { code: 'LC-CB-BANBO', name: 'Lò Văn Xiêng', unitCode: 'LC-BANBO', role: 'focal' },
+  { code: 'LC-CB-KHUNHA', name: 'Tẩn Láo Lở', unitCode: 'LC-KHUNHA', role: 'focal' },
 ];
 
 function plusDays(today: string, days: number): string {
@@ -53,7 +70,7 @@ export function sampleCampaign(today: string): CampaignInput {
     issuerUnitCode: 'TAMDUONG',
     startsOn: today,
     endsOn: plusDays(today, 120),
-    unitCodes: SAMPLE_UNITS.filter((unit) => unit.parentCode).map((unit) => unit.code),
+    unitCodes: SAMPLE_UNITS.filter((unit) => unit.parentCode === 'TAMDUONG').map((unit) => unit.code),
     tasks: [
       {
         key: 'QUAN-TRIET',
@@ -74,6 +91,44 @@ export function sampleCampaign(today: string): CampaignInput {
         key: 'TONG-KET',
         title: 'Tổng kết phong trào thi đua, báo cáo kết quả về Phòng Nội vụ',
         dueOn: plusDays(today, 120),
+      },
+    ],
+  };
+}
+
+/**
+ * The second sample organisation's plan (the province after the 2025 reform): its communes and wards take
+ * part; the first task falls due in ten days, so reminders and a merge in between show what happens.
+ */
+export const REFORM_CAMPAIGN_DOC_NUMBER = '02/KH-UBND';
+
+export function reformCampaign(today: string): CampaignInput {
+  return {
+    docNumber: REFORM_CAMPAIGN_DOC_NUMBER,
+    title: 'Phong trào thi đua "Chính quyền hai cấp vận hành thông suốt, phục vụ Nhân dân"',
+    theme: 'Thi đua sắp xếp, kiện toàn tổ chức bộ máy, vận hành hiệu quả chính quyền địa phương hai cấp',
+    kind: 'thematic',
+    issuerUnitCode: 'LAICHAU',
+    startsOn: today,
+    endsOn: plusDays(today, 180),
+    unitCodes: SAMPLE_UNITS.filter((unit) => unit.parentCode === 'LAICHAU' && unit.kind === 'commune').map(
+      (unit) => unit.code,
+    ),
+    tasks: [
+      {
+        key: 'BAN-GIAO',
+        title: 'Hoàn thành bàn giao hồ sơ, tài liệu của các đơn vị trước sắp xếp',
+        dueOn: plusDays(today, 10),
+      },
+      {
+        key: 'MOT-CUA',
+        title: 'Vận hành Trung tâm phục vụ hành chính công cấp xã',
+        dueOn: plusDays(today, 45),
+      },
+      {
+        key: 'SO-KET',
+        title: 'Sơ kết 6 tháng vận hành chính quyền địa phương hai cấp',
+        dueOn: plusDays(today, 180),
       },
     ],
   };

@@ -33,6 +33,7 @@ import { callerOf, setCaller } from './api-caller.ts';
 import { registerAuditApi } from './audit-api.ts';
 import { registerImportApi } from './import-api.ts';
 import { registerTokensApi } from './tokens-api.ts';
+import { registerUnitsApi } from './units-api.ts';
 
 export interface AdminApiDeps {
   db: Db;
@@ -322,6 +323,7 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       registerImportApi(api, deps);
       registerTokensApi(api, deps);
+      registerUnitsApi(api, deps);
       registerAuditApi(api, deps);
       done();
     },

@@ -76,7 +76,11 @@ export function registerImportApi(api: FastifyInstance, deps: AdminApiDeps): voi
     scope.post('/import', { bodyLimit: IMPORT_MAX_BYTES }, async (request) => {
       const { dryRun } = importQuery.parse(request.query);
       const file = await uploadedFile(request);
-      return importSpreadsheet(deps.db, file, { dryRun, caller: callerOf(request) });
+      return importSpreadsheet(deps.db, file, {
+        dryRun,
+        caller: callerOf(request),
+        reorganise: { render: deps.render, now: deps.clock.now(), timeZone: deps.timeZone },
+      });
     });
 
     scope.get('/import/template.xlsx', async (_request, reply) => {

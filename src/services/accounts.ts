@@ -171,6 +171,9 @@ function officialOf(row: Omit<ChatAccountRow, 'accountId' | 'active'>): Official
       blockCodes: row.unitBlockCodes,
       createdAt: row.unitCreatedAt,
       updatedAt: row.unitUpdatedAt,
+      // An official's unit is live: a merge or dissolution moves the unit's officials to its successor.
+      retiredAt: null,
+      successorId: null,
     },
   };
 }

@@ -40,7 +40,8 @@ async function unitsByCode(
   const unique = [...new Set(codes)];
   const units = (
     await db.unit.findMany({
-      where: { code: { in: unique } },
+      // A unit that left the tree (merged or dissolved) takes no part: its successor does.
+      where: { code: { in: unique }, retiredAt: null },
       select: { id: true, code: true, path: true },
     })
   ).filter((unit) => covers(principal, unit.path) || participants.includes(unit.code));
@@ -52,8 +53,8 @@ const unknownUnits = (codes: string[]) =>
   new DomainError('unknown_units', `unknown unit codes: ${codes.join(', ')}`, { unitCodes: codes });
 
 /**
- * The ids of units by code; codes unknown, or outside the caller's subtree (unless already participants),
- * are refused together.
+ * The ids of units by code; codes unknown, of units that left the tree (merged or dissolved: their successor
+ * takes part instead), or outside the caller's subtree (unless already participants), are refused together.
  */
 export async function unitIdsFor(
   db: Queryable,

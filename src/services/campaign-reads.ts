@@ -34,11 +34,16 @@ export async function summaryInView(
   // A closed campaign also shows its closing reports (tổng kết), to those who see all of it.
   const whole = unitCode === undefined && query.block === undefined;
   const closing = whole ? await closingSummary(db, campaignId) : undefined;
+  // A late unit formed by a merge during the campaign says what it was formed from.
+  const lateUnits = summary.lateUnits.map((unit) => {
+    const formerly = summary.formerly?.[unit.code];
+    return formerly ? { ...unit, formerly } : unit;
+  });
   return {
     campaign: summary.campaign,
     units: summary.units,
     tasks: summary.tasks,
-    lateUnits: summary.lateUnits,
+    lateUnits,
     ...(closing ? { closing } : {}),
   };
 }

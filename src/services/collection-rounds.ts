@@ -67,13 +67,20 @@ async function currentStatuses(
   return byUnit;
 }
 
+/**
+ * The units that answered a round: those that reported in it, and the units that took over one of them
+ * (merged or dissolved into it during the round), whose answer counts for its successor.
+ */
 async function answeredUnits(db: Queryable, roundId: string): Promise<Set<string>> {
-  const rows = await db.statusReport.findMany({
-    where: { roundId, undoneAt: null },
-    select: { unitId: true },
-    distinct: ['unitId'],
-  });
-  return new Set(rows.map((row) => row.unitId));
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    WITH RECURSIVE answered AS (
+      SELECT DISTINCT r."unitId" AS id FROM "StatusReport" r
+      WHERE r."roundId" = ${roundId}::uuid AND r."undoneAt" IS NULL
+      UNION
+      SELECT u."successorId" FROM answered a JOIN "Unit" u ON u.id = a.id WHERE u."successorId" IS NOT NULL
+    )
+    SELECT id FROM answered`;
+  return new Set(rows.map((row) => row.id));
 }
 
 /**
@@ -113,8 +120,7 @@ export async function roundMessages(
   const unitIds = units.map((unit) => unit.id);
   const focal = await reachable(db, unitIds, ['focal']);
   const offsets = await taskNumberOffsets(db, round.campaign.id, unitIds);
-  const remindedBefore =
-    mode === 'remind' && round.keyedPerTask ? await remindedPerTask(db, round, focal) : new Set<string>();
+  const sent = await sentBefore(db, round, mode, focal);
   const news = newsOf(round);
   const outbox = new SweepOutbox();
   let unreachable = 0;
@@ -132,7 +138,7 @@ export async function roundMessages(
       current,
     }));
     for (const to of recipients) {
-      if (remindedBefore.has(`${unit.id}:${to.officialId}`)) continue;
+      if (sent.has(`${unit.id}:${to.officialId}`)) continue;
       const message =
         mode === 'ask'
           ? render.roundAsk(to.locale, news, asked)
@@ -151,27 +157,43 @@ export async function roundMessages(
 }
 
 /**
- * A round asked before rounds asked each unit in one message (keyedPerTask) may have reminded some units
- * already, one message per task under `round-remind:<round>:<task>:<unit>:<official>`: those (unit,
- * official) pairs, which are not reminded again.
+ * The (unit, official) pairs already sent this round's question or reminder under another key: by a unit
+ * merged into theirs during the round (the officials moved with it: `round-<mode>:<round>:<old unit>:<official>`),
+ * and, for a round asked before rounds asked each unit in one message (keyedPerTask), one message per task
+ * (`round-<mode>:<round>:<task>:<unit or old unit>:<official>`). Nobody is asked or reminded twice.
  */
-async function remindedPerTask(
+async function sentBefore(
   db: Queryable,
   round: Round,
+  mode: Mode,
   focal: Map<string, Recipient[]>,
 ): Promise<Set<string>> {
-  const keys: string[] = [];
-  for (const [unitId, recipients] of focal) {
-    for (const to of recipients) {
-      for (const task of round.campaign.tasks)
-        keys.push(`round-remind:${round.id}:${task.id}:${unitId}:${to.officialId}`);
+  const lineage = await db.$queryRaw<{ id: string; live: string }[]>`
+    WITH RECURSIVE gone AS (
+      SELECT u.id, u."successorId" AS live FROM "Unit" u WHERE u."successorId" = ANY(${[...focal.keys()]}::uuid[])
+      UNION ALL
+      SELECT u.id, g.live FROM gone g JOIN "Unit" u ON u."successorId" = g.id
+    )
+    SELECT id, live FROM gone`;
+  if (lineage.length === 0 && !round.keyedPerTask) return new Set();
+  const unitsOf = new Map<string, string[]>([...focal.keys()].map((live) => [live, [live]]));
+  for (const { id, live } of lineage) unitsOf.get(live)?.push(id);
+  const pairOf = new Map<string, string>();
+  for (const [live, units] of unitsOf) {
+    for (const to of focal.get(live) ?? []) {
+      const pair = `${live}:${to.officialId}`;
+      for (const unit of units) {
+        if (unit !== live) pairOf.set(`round-${mode}:${round.id}:${unit}:${to.officialId}`, pair);
+        if (round.keyedPerTask)
+          for (const task of round.campaign.tasks)
+            pairOf.set(`round-${mode}:${round.id}:${task.id}:${unit}:${to.officialId}`, pair);
+      }
     }
   }
-  if (keys.length === 0) return new Set();
+  if (pairOf.size === 0) return new Set();
   const rows = await db.$queryRaw<{ dedupeKey: string }[]>`
-    SELECT "dedupeKey" FROM "OutboxMessage" WHERE "dedupeKey" = ANY(${keys}::text[])`;
-  // round-remind:<round>:<task>:<unit>:<official> -> <unit>:<official>
-  return new Set(rows.map((row) => row.dedupeKey.split(':').slice(3).join(':')));
+    SELECT "dedupeKey" FROM "OutboxMessage" WHERE "dedupeKey" = ANY(${[...pairOf.keys()]}::text[])`;
+  return new Set(rows.map((row) => pairOf.get(row.dedupeKey) ?? ''));
 }
 
 /** Writes (or, in a dry run, counts) a round's messages: the sweep's part. */

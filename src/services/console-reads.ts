@@ -164,8 +164,9 @@ export interface TreeUnit {
 }
 
 /**
- * The units of a subtree (the whole organisation for null) as a tree, with counts of officials and
- * active chats per unit and per subtree: one query, the sums made walking each unit's path.
+ * The live units of a subtree (the whole organisation for null; units merged away or dissolved are history)
+ * as a tree, with counts of officials and active chats per unit and per subtree: one query, the sums made
+ * walking each unit's path.
  */
 export async function unitTree(db: Queryable, rootPath: string | null): Promise<TreeUnit[]> {
   const rows = await db.$queryRaw<Omit<TreeUnit, 'depth' | 'subtree' | 'children'>[]>`
@@ -177,7 +178,7 @@ export async function unitTree(db: Queryable, rootPath: string | null): Promise<
       FROM "Official" f LEFT JOIN "ChannelAccount" a ON a."officialId" = f.id AND a.active
       GROUP BY f."unitId"
     ) o ON o."unitId" = u.id
-    WHERE ${rootPath}::text IS NULL OR u.path LIKE ${rootPath}::text || '%'
+    WHERE u."retiredAt" IS NULL AND (${rootPath}::text IS NULL OR u.path LIKE ${rootPath}::text || '%')
     ORDER BY u.path`;
   const byId = new Map<string, TreeUnit>();
   for (const row of rows) {

@@ -1,5 +1,6 @@
 import type { ExistingOfficial, ExistingUnit, ImportPlan } from '../domain/import-rows.ts';
 import { fieldChanges, type AuditEntry, type Caller } from './audit.ts';
+import type { UnitEventInput } from './unit-history.ts';
 
 /** What the database held before the import. */
 type Stored = { units: ExistingUnit[]; officials: ExistingOfficial[] };
@@ -79,4 +80,36 @@ export function importAudit(
     );
   }
   return entries;
+}
+
+/**
+ * The units' history of an import: each unit of the file created, renamed or moved (units that only moved
+ * along with a moved ancestor keep their parent, and have no event).
+ */
+export function importHistory(plan: ImportPlan, stored: ExistingUnit[]): UnitEventInput[] {
+  const before = new Map(stored.map((unit) => [unit.id, unit]));
+  const codeById = new Map<string, string>(stored.map((unit) => [unit.id, unit.code]));
+  for (const unit of plan.createUnits) codeById.set(unit.id, unit.code);
+  const codeOf = (id: string | null) => (id ? (codeById.get(id) ?? null) : null);
+  const events: UnitEventInput[] = plan.createUnits.map((unit) => ({
+    unitId: unit.id,
+    kind: 'created',
+    to: unit.name,
+    relatedUnitId: unit.parentId,
+  }));
+  for (const unit of plan.updateUnits) {
+    const was = before.get(unit.id);
+    if (!was) continue;
+    if (was.name !== unit.name)
+      events.push({ unitId: unit.id, kind: 'renamed', from: was.name, to: unit.name });
+    if (was.parentId !== unit.parentId)
+      events.push({
+        unitId: unit.id,
+        kind: 'moved',
+        from: codeOf(was.parentId),
+        to: codeOf(unit.parentId),
+        relatedUnitId: unit.parentId,
+      });
+  }
+  return events;
 }

@@ -1,20 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { parse as parseCsv } from 'csv-parse/sync';
 import type ExcelJS from 'exceljs';
-import iconv from 'iconv-lite';
+import { DateTime } from 'luxon';
 import type { Db, Tx } from '../db/client.ts';
+import { planMerge } from '../domain/reorganisation.ts';
+import {
+  planImportMerges,
+  retiredReferences,
+  splitMergeRows,
+  type ImportMerge,
+} from '../domain/import-merges.ts';
+import { previewImport, type SheetPreview } from '../domain/import-preview.ts';
 import {
   describeColumns,
-  detectSheetKind,
   HEADERS,
+  MERGE_INTO_HEADER,
   mapColumns,
   planImport,
   readOfficialRows,
   readUnitRows,
   REQUIRED_HEADERS,
   SHEET_NAMES,
-  sheetKindByName,
-  type Cell,
   type Counts,
   type ImportPlan,
   type OfficialRow,
@@ -26,13 +31,15 @@ import {
 import { recordAudit, SYSTEM_CALLER, type Caller } from './audit.ts';
 import { DomainError } from './errors.ts';
 import { loadExcel } from './excel.ts';
-import { importAudit } from './import-audit.ts';
+import { importAudit, importHistory } from './import-audit.ts';
+import { readSpreadsheet } from './import-files.ts';
+import type { NewsRenderer } from './ports.ts';
+import { carryOut, loadNodes } from './reorganise.ts';
+import { recordUnitEvents } from './unit-history.ts';
 import { requireAdmin } from './scope.ts';
 
-/** Uploads above this are refused before they are read. */
-export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
-/** Rows per sheet; a larger organisation imports in several files. */
-export const IMPORT_MAX_ROWS = 100_000;
+export { decodeText, excelCell, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, readSpreadsheet } from './import-files.ts';
+
 /** Errors listed in an answer (all are counted). */
 const MAX_LISTED_ERRORS = 500;
 /** Rows per bulk statement. */
@@ -40,8 +47,11 @@ const BATCH = 5_000;
 
 export interface ImportResult {
   dryRun: boolean;
-  units: Counts;
-  officials: Counts;
+  /** Per sheet; a dry run adds, for each sheet of the file, its rows and renamed, moved, merged counts. */
+  units: Counts | SheetPreview;
+  officials: Counts | SheetPreview;
+  /** The merges the file made ("sáp nhập vào"), when it made any. */
+  merges?: ImportMerge[];
 }
 
 export interface ImportOptions {
@@ -50,176 +60,15 @@ export interface ImportOptions {
   newId?: (() => string) | undefined;
   /** Who imports: an admin, whose subtree bounds every row; the audit rows are theirs. */
   caller?: Caller | undefined;
+  /**
+   * What merging units needs ("sáp nhập vào": the notices to the officials concerned, the day it takes
+   * effect); without it a file with merges is refused.
+   */
+  reorganise?: { render: NewsRenderer; now: Date; timeZone: string } | undefined;
 }
 
 const invalid = (code: string, message: string, details: unknown = null) =>
   new DomainError(code, message, details);
-
-// ---------------------------------------------------------------------------------------------------
-// Reading: bytes -> tables of cells
-
-const ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
-const OLE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
-
-/** Reads an XLSX workbook or a CSV file into tables of cells; refuses anything else with a clear code. */
-export async function readSpreadsheet(file: Buffer): Promise<RawTable[]> {
-  if (file.length > IMPORT_MAX_BYTES)
-    throw invalid('file_too_large', `the file is larger than ${IMPORT_MAX_BYTES / 1024 / 1024} MB`);
-  if (file.length === 0) throw invalid('empty_file', 'the file is empty');
-  if (file.subarray(0, 4).equals(ZIP)) return readWorkbook(file);
-  if (file.subarray(0, 4).equals(OLE))
-    throw invalid(
-      'unsupported_format',
-      'this is an old Excel file (.xls); save it as Excel Workbook (.xlsx) or CSV UTF-8',
-    );
-  return [readCsv(decodeText(file))];
-}
-
-/** UTF-8 (with or without BOM), UTF-16 with BOM, else the Vietnamese Windows code page (1258). */
-export function decodeText(file: Buffer): string {
-  if (file[0] === 0xff && file[1] === 0xfe) return file.subarray(2).toString('utf16le');
-  if (file[0] === 0xfe && file[1] === 0xff) return iconv.decode(file.subarray(2), 'utf16be');
-  const body = file[0] === 0xef && file[1] === 0xbb && file[2] === 0xbf ? file.subarray(3) : file;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch {
-    // Not UTF-8: a legacy Windows export. Windows-1258 is Windows-1252 with Vietnamese letters and
-    // combining tone marks in place of some symbols; NFC composes the marks.
-    text = iconv.decode(body, 'windows-1258');
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x08\x0e-\x1f]/.test(text.slice(0, 65_536)))
-    throw invalid('not_a_spreadsheet', 'the file is neither an XLSX workbook nor a CSV text file');
-  return text.normalize('NFC');
-}
-
-function readCsv(text: string): RawTable {
-  if (text.trim() === '') throw invalid('empty_file', 'the file has no rows');
-  const firstLine = text.slice(0, text.search(/\r?\n|$/));
-  const delimiter = [';', '\t', ','].reduce((best, candidate) =>
-    firstLine.split(candidate).length > firstLine.split(best).length ? candidate : best,
-  );
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parseCsv(text, {
-      delimiter,
-      info: true,
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (error) {
-    throw invalid('not_a_spreadsheet', `the CSV cannot be read: ${(error as Error).message}`);
-  }
-  const [head, ...rest] = records;
-  if (!head) throw invalid('empty_file', 'the file has no rows');
-  const header = head.record.map(textCell);
-  const kind = detectSheetKind(header);
-  if (!kind)
-    throw invalid(
-      'missing_columns',
-      `the first row must hold the headers of units (${describeColumns('units')}) or of officials (${describeColumns('officials')})`,
-      { found: head.record },
-    );
-  if (rest.length > IMPORT_MAX_ROWS)
-    throw invalid('too_many_rows', `more than ${IMPORT_MAX_ROWS} rows; split the file`);
-  return {
-    kind,
-    sheet: 'CSV',
-    headerRow: head.info.lines,
-    header,
-    rows: rest.map(({ record, info }) => ({ row: info.lines, cells: record.map(textCell) })),
-  };
-}
-
-const textCell = (value: string): Cell => (value.trim() === '' ? { kind: 'empty' } : { kind: 'text', value });
-
-/** An exceljs cell value as one of our cells: formulas, dates and errors stay recognisable. */
-export function excelCell(value: ExcelJS.CellValue): Cell {
-  if (value === null || value === undefined) return { kind: 'empty' };
-  if (typeof value === 'string') return textCell(value);
-  if (typeof value === 'number') return { kind: 'number', value };
-  if (typeof value === 'boolean') return { kind: 'boolean', value };
-  if (value instanceof Date) return { kind: 'date', value };
-  if ('formula' in value || 'sharedFormula' in value) {
-    const formula = 'formula' in value ? value.formula : value.sharedFormula;
-    return { kind: 'formula', formula: String(formula) };
-  }
-  if ('richText' in value) return textCell(value.richText.map((part) => part.text).join(''));
-  if ('error' in value) return { kind: 'error', value: String(value.error) };
-  if ('text' in value) return textCell(String(value.text));
-  return { kind: 'empty' };
-}
-
-async function readWorkbook(file: Buffer): Promise<RawTable[]> {
-  const workbook = new (await loadExcel()).Workbook();
-  try {
-    await workbook.xlsx.load(file as unknown as ExcelJS.Buffer);
-  } catch (error) {
-    throw invalid(
-      'not_a_spreadsheet',
-      `the file is not a readable XLSX workbook: ${(error as Error).message}`,
-    );
-  }
-  const tables: RawTable[] = [];
-  const found = new Set<SheetKind>();
-  for (const sheet of workbook.worksheets) {
-    if (sheet.rowCount - 1 > IMPORT_MAX_ROWS)
-      throw invalid('too_many_rows', `sheet ${sheet.name} has more than ${IMPORT_MAX_ROWS} rows; split it`);
-    // The header row is the first row (within the first 10) that names a sheet's columns,
-    // so a title line above the table is fine.
-    let headerRow = 0;
-    let header: Cell[] = [];
-    let kind: SheetKind | undefined;
-    for (let number = 1; number <= Math.min(10, sheet.rowCount); number++) {
-      const cells = rowCells(sheet.getRow(number));
-      kind = detectSheetKind(cells);
-      if (kind) {
-        headerRow = number;
-        header = cells;
-        break;
-      }
-    }
-    const named = sheetKindByName(sheet.name);
-    if (named && kind && named !== kind)
-      throw invalid(
-        'missing_columns',
-        `sheet ${sheet.name} has the columns of the ${SHEET_NAMES[kind]} sheet`,
-        { sheet: sheet.name },
-      );
-    kind ??= named;
-    if (!kind) continue;
-    if (found.has(kind))
-      throw invalid('duplicate_sheet', `two sheets hold ${SHEET_NAMES[kind]}; keep one`, {
-        sheet: sheet.name,
-      });
-    found.add(kind);
-    if (headerRow === 0)
-      throw invalid('missing_columns', `sheet ${sheet.name}: no header row with ${describeColumns(kind)}`, {
-        sheet: sheet.name,
-        missing: REQUIRED_HEADERS[kind],
-      });
-    const rows: RawTable['rows'] = [];
-    sheet.eachRow({ includeEmpty: false }, (row, number) => {
-      if (number > headerRow) rows.push({ row: number, cells: rowCells(row) });
-    });
-    tables.push({ kind, sheet: sheet.name, headerRow, header, rows });
-  }
-  if (tables.length === 0)
-    throw invalid(
-      'missing_columns',
-      `the workbook has no sheet "${SHEET_NAMES.units}" or "${SHEET_NAMES.officials}" with their header row`,
-      { sheets: workbook.worksheets.map((sheet) => sheet.name) },
-    );
-  return tables;
-}
-
-function rowCells(row: ExcelJS.Row): Cell[] {
-  const cells: Cell[] = [];
-  for (let column = 1; column <= row.cellCount; column++) cells.push(excelCell(row.getCell(column).value));
-  return cells;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Validating and applying
@@ -231,6 +80,8 @@ export function readRows(tables: RawTable[]): {
   unitSheet: string;
   officialSheet: string;
   errors: RowError[];
+  /** Which sheets the file has. */
+  sheets: { units: boolean; officials: boolean };
 } {
   const result = {
     units: [] as UnitRow[],
@@ -238,6 +89,7 @@ export function readRows(tables: RawTable[]): {
     unitSheet: SHEET_NAMES.units,
     officialSheet: SHEET_NAMES.officials,
     errors: [] as RowError[],
+    sheets: { units: false, officials: false },
   };
   for (const table of tables) {
     const { columns, missing } = mapColumns(table.kind, table.header);
@@ -247,6 +99,7 @@ export function readRows(tables: RawTable[]): {
         `${table.sheet}: missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in the header row (columns: ${describeColumns(table.kind)})`,
         { sheet: table.sheet, row: table.headerRow, missing },
       );
+    result.sheets[table.kind] = true;
     if (table.kind === 'units') {
       const read = readUnitRows(table, columns);
       result.units = read.rows;
@@ -291,34 +144,97 @@ export async function importSpreadsheet(
     async (tx) => {
       // The same lock as a single unit upsert: the tree does not move under us while we plan.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('unit-tree'))`;
-      const [units, officials] = await Promise.all([
+      const [stored, officials] = await Promise.all([
         tx.unit.findMany({
-          select: { id: true, code: true, name: true, parentId: true, path: true, blockCodes: true },
+          select: {
+            id: true,
+            code: true,
+            name: true,
+            parentId: true,
+            path: true,
+            blockCodes: true,
+            retiredAt: true,
+            successor: { select: { code: true } },
+          },
         }),
         tx.official.findMany({
           select: { id: true, code: true, name: true, unitId: true, role: true, phone: true },
         }),
       ]);
+      // Units that left the tree keep their place (their paths follow a moved ancestor) but no row may name them.
+      const units = stored.map(({ retiredAt: _retiredAt, successor: _successor, ...unit }) => unit);
+      const retired = new Map(
+        stored.filter((unit) => unit.retiredAt).map((unit) => [unit.code, unit.successor?.code ?? null]),
+      );
+      const scopePath = caller.principal.root?.path ?? null;
+      const { upserted, merging } = splitMergeRows(rows.units);
       const { errors, plan } = planImport(
-        rows,
+        { ...rows, units: upserted },
         { units, officials },
         newId,
-        caller.principal.root?.path ?? null,
+        scopePath,
       );
+      const merges = planImportMerges(merging, {
+        unitSheet: rows.unitSheet,
+        existing: units.filter((unit) => !retired.has(unit.code)),
+        upserted,
+        plan,
+        scopePath,
+      });
       const rank = (sheet: string) => (sheet === rows.unitSheet ? 0 : 1);
-      const allErrors = [...rows.errors, ...errors].sort(
-        (a, b) => rank(a.sheet) - rank(b.sheet) || a.row - b.row,
-      );
+      const allErrors = [
+        ...rows.errors,
+        ...errors,
+        ...merges.errors,
+        ...retiredReferences(rows, retired),
+      ].sort((a, b) => rank(a.sheet) - rank(b.sheet) || a.row - b.row);
       if (allErrors.length > 0 || !plan) throw rejectRows(allErrors);
-      if (!dryRun) {
-        const createdOfficialIds = await applyPlan(tx, plan, newId);
-        for (const batch of chunks(importAudit(plan, { units, officials }, createdOfficialIds, caller)))
-          await recordAudit(tx, ...batch);
+      const counts = { units: plan.counts.units, officials: plan.counts.officials };
+      if (dryRun) {
+        const preview = previewImport(rows, { units, officials }, plan, merges.merges);
+        return {
+          dryRun,
+          units: preview.units ?? counts.units,
+          officials: preview.officials ?? counts.officials,
+        };
       }
-      return { dryRun, units: plan.counts.units, officials: plan.counts.officials };
+      const createdOfficialIds = await applyPlan(tx, plan, newId);
+      for (const batch of chunks(importAudit(plan, { units, officials }, createdOfficialIds, caller)))
+        await recordAudit(tx, ...batch);
+      await recordUnitEvents(tx, caller.actor, importHistory(plan, units));
+      if (merges.merges.length === 0) return { dryRun, ...counts };
+      await applyMerges(tx, merges.merges, caller, options.reorganise);
+      return { dryRun, ...counts, merges: merges.merges };
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+}
+
+/** The file's merges, each as POST /api/units/merge would make it, after the rest of the file is applied. */
+async function applyMerges(
+  tx: Tx,
+  merges: ImportMerge[],
+  caller: Caller,
+  reorganise: ImportOptions['reorganise'],
+): Promise<void> {
+  if (!reorganise) throw new Error('merging units needs the renderer, the clock and the time zone');
+  const today = DateTime.fromJSDate(reorganise.now, { zone: reorganise.timeZone }).toISODate() ?? '';
+  for (const merge of merges) {
+    const from = merge.from.map((row) => row.code);
+    const nodes = await loadNodes(tx, [...from, merge.into], caller.principal, reorganise.timeZone);
+    const decision = planMerge({ from, into: { code: merge.into }, today }, nodes, randomUUID());
+    if (!decision.ok)
+      throw rejectRows(
+        merge.from.map((row) => ({
+          sheet: SHEET_NAMES.units,
+          row: row.row,
+          column: MERGE_INTO_HEADER,
+          code: decision.refusal.code,
+          message: decision.refusal.message,
+        })),
+      );
+    await carryOut(tx, reorganise, decision.plan, 'merged', caller);
+  }
 }
 
 function chunks<T>(items: T[]): T[][] {

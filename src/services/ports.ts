@@ -29,9 +29,23 @@ export interface CampaignNews {
   tasks: { title: string; dueOn: Date }[];
 }
 
+/** A unit that went into another (merged, or dissolved into its parent), told to its officials. */
+export interface UnitChangeNews {
+  kind: 'merged' | 'dissolved';
+  /** The name of the unit the official belonged to. */
+  from: string;
+  /** The name of the unit they belong to now. */
+  into: string;
+  /** YYYY-MM-DD. */
+  effectiveOn: string;
+  /** The open tasks they now follow there. */
+  tasks: { title: string; docNumber: string; dueOn: Date }[];
+}
+
 /** Renders the news services send; implemented next to the dialogue (i18n), injected here. */
 export interface NewsRenderer {
   launch(locale: string, news: CampaignNews): OutboundMessage;
+  unitChanged(locale: string, news: UnitChangeNews): OutboundMessage;
 }
 
 /** A unit's latest status on a task, as reminders show it. */

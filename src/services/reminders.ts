@@ -111,7 +111,11 @@ async function dueTasks(deps: SweepDeps, now: Date, joiners: LateJoiners): Promi
   return due;
 }
 
-/** Each reminder due of each (task, unit) of the due tasks whose latest status is not "done": one query. */
+/**
+ * Each reminder due of each (task, unit) of the due tasks whose current status is not "done": one query.
+ * The current status (CurrentStatus) is the unit's latest report, or for a unit formed by a merge what it
+ * inherited, so a successor whose predecessor had finished is not chased.
+ */
 async function candidatesOf(
   db: Queryable,
   due: Map<string, DueTask>,
@@ -120,15 +124,11 @@ async function candidatesOf(
   const pairs = await db.$queryRaw<
     { taskId: string; unitId: string; status: CurrentStatus['status'] | null; percent: number | null }[]
   >`
-    SELECT t.id AS "taskId", cu."unitId", ls.status::text AS status, ls.percent
+    SELECT t.id AS "taskId", cu."unitId", cs.status::text AS status, cs.percent
     FROM "Task" t
     JOIN "CampaignUnit" cu ON cu."campaignId" = t."campaignId"
-    LEFT JOIN LATERAL (
-      SELECT r.status, r.percent FROM "StatusReport" r
-      WHERE r."taskId" = t.id AND r."unitId" = cu."unitId" AND r."undoneAt" IS NULL
-      ORDER BY r."createdAt" DESC, r.id DESC LIMIT 1
-    ) ls ON true
-    WHERE t.id = ANY(${[...due.keys()]}::uuid[]) AND ls.status IS DISTINCT FROM 'done'`;
+    LEFT JOIN "CurrentStatus" cs ON cs."taskId" = t.id AND cs."unitId" = cu."unitId"
+    WHERE t.id = ANY(${[...due.keys()]}::uuid[]) AND cs.status IS DISTINCT FROM 'done'`;
   const candidates: Candidate[] = [];
   for (const pair of pairs) {
     const dueTask = due.get(pair.taskId);

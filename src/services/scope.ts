@@ -107,7 +107,10 @@ export interface ScopedUnit {
   path: string;
 }
 
-/** A unit by code when it lies in the principal's subtree; null when it does not exist or lies outside. */
+/**
+ * A live unit by code when it lies in the principal's subtree; null when it does not exist, lies outside,
+ * or has left the tree (merged or dissolved: nothing new is attached to it).
+ */
 export async function unitInScope(
   db: Queryable,
   principal: Principal,
@@ -115,9 +118,11 @@ export async function unitInScope(
 ): Promise<ScopedUnit | null> {
   const unit = await db.unit.findUnique({
     where: { code },
-    select: { id: true, code: true, name: true, path: true },
+    select: { id: true, code: true, name: true, path: true, retiredAt: true },
   });
-  return unit && covers(principal, unit.path) ? unit : null;
+  if (!unit || unit.retiredAt || !covers(principal, unit.path)) return null;
+  const { retiredAt: _retiredAt, ...live } = unit;
+  return live;
 }
 
 /** A campaign the caller may launch, change or close: 404 when they cannot see it, 403 when they only see it. */

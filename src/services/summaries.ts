@@ -10,6 +10,7 @@ import {
   type UnitRef,
 } from '../domain/summary.ts';
 import { isUuid, notFound } from './errors.ts';
+import { formerUnits } from './unit-lineage.ts';
 import { listedTaskPlaces, progressLayout, tasksDigest } from './unit-progress.ts';
 
 /*
@@ -25,6 +26,8 @@ export interface CampaignSummary extends Summary {
   blockName?: string;
   /** Per child unit of the scope: the chart's bars and the drill-down buttons. */
   children: ChildBreakdown[];
+  /** By code: the units a participant was formed from during the campaign (shown as "(trước đây: …)"). */
+  formerly?: Record<string, UnitRef[]>;
 }
 
 interface LatestRow {
@@ -92,6 +95,8 @@ export interface CampaignRollUp {
   tasks: { id: string; key: string; title: string; dueOn: Date }[];
   scope: { code: string; name: string; path: string } | null;
   units: RolledUnit[];
+  /** By code: the units a participant was formed from during the campaign (unit-lineage.ts). */
+  formerly: Record<string, UnitRef[]>;
 }
 
 interface ReportDetailRow {
@@ -347,6 +352,11 @@ export async function campaignRollUp(
     tasks: campaign.tasks.map(({ id, key, title, dueOn }) => ({ id, key, title, dueOn })),
     scope: unit,
     units,
+    formerly: await formerUnits(
+      db,
+      campaignId,
+      units.map((rolledUnit) => rolledUnit.code),
+    ),
   };
 }
 
@@ -383,6 +393,7 @@ export function summaryFromRollUp(
     block: options.block ?? null,
     ...summary,
     children,
+    formerly: rolled.formerly,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Status } from '../domain/status.ts';
 import { dueInstant, formatDate, isOverdue } from '../domain/time.ts';
 import { loadExcel } from './excel.ts';
 import type { CampaignRollUp } from './summaries.ts';
+import type { OrganisationChange } from './unit-lineage.ts';
 
 /** A catalogue lookup in the asker's language, as plain text (no HTML): the workbook is not a chat. */
 export type PlainText = (key: string, vars?: Record<string, unknown>) => string;
@@ -21,6 +22,8 @@ export interface WorkbookInput {
   /** The summary as the chat shows it, one line per row. */
   summaryLines: string[];
   exemplars: ExemplarRow[];
+  /** The changes of the organisation during the campaign (merges, dissolutions, renames, moves). */
+  changes?: OrganisationChange[] | undefined;
   t: PlainText;
   statusLabel: (status: Status | null) => string;
   now: Date;
@@ -75,14 +78,22 @@ export async function buildSummaryWorkbook(input: WorkbookInput): Promise<Buffer
 
   const detail: Row[] = [];
   const late: Row[] = [];
+  // A unit formed by a merge during the campaign is named with what it was formed from.
+  const nameOf = (unit: { code: string; name: string }) => {
+    const former = rolled.formerly[unit.code];
+    return former
+      ? `${unit.name}${t('summary.formerly', { names: former.map((f) => f.name).join(', ') })}`
+      : unit.name;
+  };
   for (const unit of rolled.units) {
+    const unitName = nameOf(unit);
     rolled.tasks.forEach((task, index) => {
       const status = unit.statuses[index] ?? null;
       const info = unit.details?.[index] ?? null;
       if (status !== null) {
         detail.push([
           unit.code,
-          unit.name,
+          unitName,
           task.key,
           task.title,
           formatDate(task.dueOn),
@@ -98,7 +109,7 @@ export async function buildSummaryWorkbook(input: WorkbookInput): Promise<Buffer
           Math.floor((now.getTime() - dueInstant(task.dueOn, timeZone).getTime()) / 86_400_000) + 1;
         late.push([
           unit.code,
-          unit.name,
+          unitName,
           task.key,
           task.title,
           formatDate(task.dueOn),
@@ -141,6 +152,26 @@ export async function buildSummaryWorkbook(input: WorkbookInput): Promise<Buffer
     input.exemplars.map((row) => [row.who, row.what, row.unitName, row.reportedBy, stamp(row.createdAt)]),
     h('noExemplars'),
   );
+  // Only when the organisation changed during the campaign: most campaigns never see a change.
+  if (input.changes && input.changes.length > 0)
+    addTable(
+      workbook,
+      h('changesSheet'),
+      ['effectiveOn', 'recordedAt', 'change', 'unitCode', 'unitName', 'changeFrom', 'changeTo', 'actor'].map(
+        h,
+      ),
+      input.changes.map((change) => [
+        formatDate(change.effectiveOn ?? change.at),
+        stamp(change.at),
+        t(`workbook.changeKinds.${change.kind}`),
+        change.unitCode,
+        change.unitName,
+        change.from ?? '',
+        change.to ?? '',
+        change.actor,
+      ]),
+      h('noChanges'),
+    );
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }
 

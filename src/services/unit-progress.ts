@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Tx } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Status } from '../domain/status.ts';
+import { statusAfterWithdrawal, type StatusHolding } from '../domain/succession.ts';
 import { STATUS_LETTERS } from '../domain/summary.ts';
 
 /**
@@ -129,7 +130,8 @@ export async function advanceCurrentStatus(
  * After a report is undone: when it was the current status, the latest report still standing takes its
  * place (or the row goes: nothing left reported), and the unit's progress row is laid out again. The
  * progress lock, then the CurrentStatus row lock, make a concurrent report or undo of the unit wait, and
- * the search after them sees what those committed.
+ * the search after them sees what those committed. A unit formed by a merge falls back on what it
+ * inherited unless it has reported since (statusAfterWithdrawal).
  */
 export async function retreatCurrentStatus(
   tx: Tx,
@@ -141,22 +143,62 @@ export async function retreatCurrentStatus(
     WHERE "taskId" = ${report.taskId}::uuid AND "unitId" = ${report.unitId}::uuid
     FOR UPDATE`;
   if (current && current.reportId !== report.id) return;
-  const replaced = await tx.$executeRaw`
-    UPDATE "CurrentStatus" c
-    SET "reportId" = l.id, status = l.status, percent = l.percent, "reportedAt" = l."createdAt"
-    FROM (
-      SELECT r.id, r.status, r.percent, r."createdAt" FROM "StatusReport" r
-      WHERE r."taskId" = ${report.taskId}::uuid AND r."unitId" = ${report.unitId}::uuid AND r."undoneAt" IS NULL
-      ORDER BY r."createdAt" DESC, r.id DESC
-      LIMIT 1
-    ) l
-    WHERE c."taskId" = ${report.taskId}::uuid AND c."unitId" = ${report.unitId}::uuid`;
-  if (replaced === 0 && current) {
-    await tx.currentStatus.delete({
-      where: { taskId_unitId: { taskId: report.taskId, unitId: report.unitId } },
-    });
+  const predecessors = await tx.$queryRaw<(Partial<StatusHolding> & { retiredAt: Date })[]>`
+    SELECT u."retiredAt", cs."reportId", cs.status::text AS status, cs.percent, cs."reportedAt"
+    FROM "Unit" u
+    LEFT JOIN "CurrentStatus" cs ON cs."unitId" = u.id AND cs."taskId" = ${report.taskId}::uuid
+    WHERE u."successorId" = ${report.unitId}::uuid`;
+  if (predecessors.length > 0) {
+    await fallBackOnInherited(tx, report, predecessors);
+  } else {
+    const replaced = await tx.$executeRaw`
+      UPDATE "CurrentStatus" c
+      SET "reportId" = l.id, status = l.status, percent = l.percent, "reportedAt" = l."createdAt"
+      FROM (
+        SELECT r.id, r.status, r.percent, r."createdAt" FROM "StatusReport" r
+        WHERE r."taskId" = ${report.taskId}::uuid AND r."unitId" = ${report.unitId}::uuid AND r."undoneAt" IS NULL
+        ORDER BY r."createdAt" DESC, r.id DESC
+        LIMIT 1
+      ) l
+      WHERE c."taskId" = ${report.taskId}::uuid AND c."unitId" = ${report.unitId}::uuid`;
+    if (replaced === 0 && current) {
+      await tx.$executeRaw`
+        DELETE FROM "CurrentStatus" WHERE "taskId" = ${report.taskId}::uuid AND "unitId" = ${report.unitId}::uuid`;
+    }
   }
   await tx.$executeRaw`${layOutRows(rowOfTask(report.taskId, report.unitId))}`;
+}
+
+/** A successor's status after its current report went: its own latest, or what it inherited. */
+async function fallBackOnInherited(
+  tx: Tx,
+  report: { taskId: string; unitId: string },
+  predecessors: (Partial<StatusHolding> & { retiredAt: Date })[],
+): Promise<void> {
+  const [own] = await tx.$queryRaw<StatusHolding[]>`
+    SELECT r.id AS "reportId", r.status::text AS status, r.percent, r."createdAt" AS "reportedAt"
+    FROM "StatusReport" r
+    WHERE r."taskId" = ${report.taskId}::uuid AND r."unitId" = ${report.unitId}::uuid AND r."undoneAt" IS NULL
+    ORDER BY r."createdAt" DESC, r.id DESC
+    LIMIT 1`;
+  const inherited = predecessors.filter((row): row is StatusHolding & { retiredAt: Date } => !!row.reportId);
+  const decided = statusAfterWithdrawal({
+    own: own ?? null,
+    inherited,
+    lastTookInAt: new Date(Math.max(...predecessors.map((row) => row.retiredAt.getTime()))),
+  });
+  if (!decided) {
+    await tx.$executeRaw`
+      DELETE FROM "CurrentStatus" WHERE "taskId" = ${report.taskId}::uuid AND "unitId" = ${report.unitId}::uuid`;
+    return;
+  }
+  await tx.$executeRaw`
+    INSERT INTO "CurrentStatus" ("taskId", "unitId", "reportId", status, percent, "reportedAt")
+    VALUES (${report.taskId}::uuid, ${report.unitId}::uuid, ${decided.reportId}::uuid,
+      ${decided.status}::"ReportStatus", ${decided.percent}, ${decided.reportedAt})
+    ON CONFLICT ("taskId", "unitId") DO UPDATE
+      SET "reportId" = excluded."reportId", status = excluded.status, percent = excluded.percent,
+        "reportedAt" = excluded."reportedAt"`;
 }
 
 /**
@@ -191,4 +233,52 @@ export async function markUnitProgress(
     ON CONFLICT ("campaignId", "unitId") DO UPDATE
       SET acknowledged = "UnitProgress".acknowledged OR excluded.acknowledged,
         registered = "UnitProgress".registered OR excluded.registered`;
+}
+
+/**
+ * Takes the progress locks of a reorganisation, in one statement and a fixed order: the rows of `unitIds`
+ * in every campaign they take part in, and of `successorId` (when it exists already) in those campaigns,
+ * creating rows that are missing. A report or undo of any of these units waits until the reorganisation has
+ * committed, and then finds the unit retired (the CurrentStatus trigger) or reads what it wrote.
+ */
+export async function lockProgressForSuccession(
+  tx: Tx,
+  unitIds: string[],
+  successorId: string | null,
+): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO "UnitProgress" ("campaignId", "unitId", statuses, "tasksDigest")
+    SELECT p."campaignId", p."unitId", '', '' FROM (
+      SELECT cu."campaignId", cu."unitId" FROM "CampaignUnit" cu WHERE cu."unitId" = ANY(${unitIds}::uuid[])
+      UNION
+      SELECT cu."campaignId", s.id FROM "CampaignUnit" cu, "Unit" s
+      WHERE cu."unitId" = ANY(${unitIds}::uuid[]) AND s.id = ${successorId}::uuid
+    ) p
+    ORDER BY p."campaignId", p."unitId"
+    ON CONFLICT ("campaignId", "unitId") DO UPDATE SET statuses = "UnitProgress".statuses`;
+}
+
+/**
+ * Lays out a unit's progress rows in some campaigns afresh from CurrentStatus, with its acknowledged and
+ * registered flags read from their tables (creating the rows when missing), and drops the rows of units
+ * that left the tree into it: a successor's rows after it took its predecessors' statuses over.
+ */
+export async function rebuildProgressOfSuccessor(
+  tx: Tx,
+  successorId: string,
+  campaignIds: string[],
+  predecessorIds: string[],
+): Promise<void> {
+  const layout = progressLayout(campaignTaskPlaces(Prisma.sql`c.id`), Prisma.sql`${successorId}::uuid`);
+  await tx.$executeRaw`
+    INSERT INTO "UnitProgress" ("campaignId", "unitId", statuses, "tasksDigest", acknowledged, registered)
+    SELECT c.id, ${successorId}::uuid, l.statuses, l.digest,
+      EXISTS (SELECT 1 FROM "Acknowledgement" a WHERE a."campaignId" = c.id AND a."unitId" = ${successorId}::uuid),
+      EXISTS (SELECT 1 FROM "Registration" g WHERE g."campaignId" = c.id AND g."unitId" = ${successorId}::uuid)
+    FROM unnest(${campaignIds}::uuid[]) AS c(id)
+    CROSS JOIN LATERAL (${layout}) l
+    ON CONFLICT ("campaignId", "unitId") DO UPDATE
+      SET statuses = excluded.statuses, "tasksDigest" = excluded."tasksDigest",
+        acknowledged = excluded.acknowledged, registered = excluded.registered`;
+  await tx.$executeRaw`DELETE FROM "UnitProgress" WHERE "unitId" = ANY(${predecessorIds}::uuid[])`;
 }

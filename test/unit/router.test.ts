@@ -140,6 +140,8 @@ const member = (role: Member['role']): Member => ({
     name: 'UBND xã Một',
     kind: null,
     parentId: null,
+    retiredAt: null,
+    successorId: null,
     path: '/unit-1/',
     blockCodes: [],
     createdAt: new Date(0),
