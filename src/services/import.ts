@@ -18,7 +18,6 @@ import {
   planImport,
   readOfficialRows,
   readUnitRows,
-  REQUIRED_HEADERS,
   SHEET_NAMES,
   type Counts,
   type ImportPlan,
