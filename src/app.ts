@@ -452,7 +452,7 @@ function printDemoHelp(
     'A second sample organisation, after the 2025 reform: UBND tỉnh Lai Châu (LAICHAU), its departments and',
     'communes, no district level, and plan 02/KH-UBND. Merge two of its communes mid-campaign (their officials',
     'are told in chat, summaries show "(trước đây: …)", GET /api/units/LC-BANBO/history says where it went):',
-    `  curl -XPOST -H 'Authorization: Bearer ${config.adminApiToken ?? ''}' -H 'content-type: application/json' \\`,
+    `  curl -XPOST -H "Authorization: Bearer ${adminToken}" -H 'content-type: application/json' \\`,
     `    ${address}/api/units/merge -d '{"from":["LC-BINHLU","LC-BANBO"],"into":{"code":"LC-BINHLU-MOI","name":"UBND xã Bình Lư (mới)"}}'`,
     '  or: npm run cli -- merge LC-BINHLU,LC-BANBO --into LC-BINHLU-MOI --name "UBND xã Bình Lư (mới)"',
     '',

@@ -39,6 +39,14 @@ const LEVELS: readonly Caps[] = [
 export const cut = (text: string, max: number): string =>
   text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text;
 
+/**
+ * A unit as a summary names it: its name, cut to `max`, then what it was formed from during the campaign
+ * ("(trước đây: …)", rendered by the caller into `formerly`), which is never cut: it is why the unit is
+ * named at all by someone who knew the old units.
+ */
+export const unitLabel = (unit: { name: string; formerly?: string | undefined }, max: number): string =>
+  `${cut(unit.name, max)}${unit.formerly ?? ''}`;
+
 /** How many names each of two lists shows out of `total`: half each, and what one does not use to the other. */
 export function shareNames(first: number, second: number, total: number): [number, number] {
   const shown = Math.min(first, Math.max(Math.floor(total / 2), total - second));
@@ -127,7 +135,12 @@ function childLines(t: Say, summary: CampaignSummary, caps: Caps): string[] {
           }`
         : '';
     lines.push(
-      t('summary.child', { name: cut(child.name, caps.name), reported: items - child.noReport, items, late }),
+      t('summary.child', {
+        name: unitLabel(child, caps.name),
+        reported: items - child.noReport,
+        items,
+        late,
+      }),
     );
   }
   if (children.length > caps.children)
@@ -147,10 +160,10 @@ function nameLines(t: Say, summary: CampaignSummary, caps: Caps): string[] {
   const named = new Set(unreported.slice(0, unreportedShown).map((unit) => unit.code));
   const lateCandidates = cutting ? late.filter((unit) => !named.has(unit.code)) : late;
   const lateShown = Math.min(lateCandidates.length, caps.names - unreportedShown);
-  const listed = (units: { name: string }[], shown: number) =>
+  const listed = (units: { name: string; formerly?: string | undefined }[], shown: number) =>
     units
       .slice(0, shown)
-      .map((unit) => cut(unit.name, caps.name))
+      .map((unit) => unitLabel(unit, caps.name))
       .join(', ');
   const more = (count: number, shown: number) =>
     count > shown ? t('summary.namesMore', { count: count - shown }) : '';
@@ -170,6 +183,8 @@ function nameLines(t: Say, summary: CampaignSummary, caps: Caps): string[] {
 /** A late unit and the titles of its late tasks. */
 export interface LateUnit {
   name: string;
+  /** What the unit was formed from during the campaign, as unitLabel shows it. */
+  formerly?: string | undefined;
   tasks: string[];
 }
 
@@ -185,7 +200,7 @@ export function lateUnitsText(t: Say, summary: CampaignSummary, late: LateUnit[]
     const named = unit.tasks.slice(0, LATE_TASKS_NAMED).map((title) => cut(title, 32));
     const rest = unit.tasks.length - named.length;
     lines.push(
-      `${t('summary.lateItem', { name: cut(unit.name, 60), tasks: named.join('; ') })}${
+      `${t('summary.lateItem', { name: unitLabel(unit, 60), tasks: named.join('; ') })}${
         rest > 0 ? t('summary.lateTasksMore', { count: rest }) : ''
       }`,
     );

@@ -196,24 +196,28 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     return (key, vars) => this.t(locale, key, vars);
   }
 
+  /** What a unit was formed from during the campaign, as a suffix " (trước đây: …)"; '' for none. */
+  private formerSuffix(locale: string, summary: CampaignSummary, code: string | undefined): string {
+    const former = code === undefined ? undefined : summary.formerly?.[code];
+    if (!former || former.length === 0) return '';
+    return this.plain(locale)('summary.formerly', { names: former.map((unit) => unit.name).join(', ') });
+  }
+
   /**
    * A unit's name as summaries show it, followed by the units it was formed from during the campaign
    * ("UBND xã Bình Lư (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)"), as plain text: it is escaped where
    * it is put into a message.
    */
   unitName(locale: string, summary: CampaignSummary, unit: { code?: string; name: string }): string {
-    const former = unit.code === undefined ? undefined : summary.formerly?.[unit.code];
-    if (!former || former.length === 0) return unit.name;
-    const names = former.map((formerUnit) => formerUnit.name).join(', ');
-    return `${unit.name}${this.plain(locale)('summary.formerly', { names })}`;
+    return `${unit.name}${this.formerSuffix(locale, summary, unit.code)}`;
   }
 
-  /** The summary with every unit named as unitName names it, for the texts that list units. */
+  /** The summary with every unit it lists carrying its "(trước đây: …)" (render-summary.ts unitLabel). */
   private withFormerNames(locale: string, summary: CampaignSummary): CampaignSummary {
     if (!summary.formerly || Object.keys(summary.formerly).length === 0) return summary;
-    const named = <T extends { code: string; name: string }>(unit: T): T => ({
+    const named = <T extends { code: string }>(unit: T): T => ({
       ...unit,
-      name: this.unitName(locale, summary, unit),
+      formerly: this.formerSuffix(locale, summary, unit.code),
     });
     return {
       ...summary,
@@ -352,7 +356,7 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     late: (LateUnit & { code?: string })[],
     choices?: Choice[][],
   ): OutboundMessage {
-    const named = late.map((unit) => ({ ...unit, name: this.unitName(locale, summary, unit) }));
+    const named = late.map((unit) => ({ ...unit, formerly: this.formerSuffix(locale, summary, unit.code) }));
     return { text: lateUnitsText(this.say(locale), summary, named), ...(choices ? { choices } : {}) };
   }
 

@@ -25,7 +25,30 @@ export const STATEMENT_TIMEOUT_MS = 15_000;
 export const SESSION_OPTIONS = `-c jit=off -c statement_timeout=${STATEMENT_TIMEOUT_MS}`;
 
 export function createDb(connectionString: string): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10, options: SESSION_OPTIONS }) });
+  const pool = new pg.Pool({ connectionString, max: 10, options: SESSION_OPTIONS });
+  pool.on('connect', queriesOneAtATime);
+  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+}
+
+/**
+ * Prisma's query interpreter fetches the relations of one `include` at once (Promise.all over the join's
+ * children), which inside an interactive transaction means several queries at the same moment on one
+ * connection (prisma/orm#29468). pg queues them but warns since 8.19 (a DeprecationWarning at start-up) and
+ * pg 9 refuses them; so each connection here hands pg its queries one after another. Queries with a
+ * callback (none of ours or Prisma's) pass through as they are.
+ */
+function queriesOneAtATime(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  let previous: Promise<unknown> = Promise.resolve();
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    if (typeof args[args.length - 1] === 'function') return query(...args);
+    const next = previous.then(
+      () => query(...args),
+      () => query(...args),
+    );
+    previous = next.catch(() => undefined);
+    return next;
+  };
 }
 
 /** SQLSTATEs no amount of waiting changes: bad password or role, no permission, a malformed request. */

@@ -295,10 +295,20 @@ export function readUnitRows(
     const name = reader.text('tên đơn vị', { required: true, max: 300 });
     const parentCode = reader.text('mã đơn vị cấp trên', { required: false, max: 64, code: true });
     const blockCodes = columns.has('khối thi đua') ? reader.codes('khối thi đua') : undefined;
-    const mergeInto = reader.text(MERGE_INTO_HEADER, { required: false, max: 64, code: true });
+    // Only a sheet with the column says anything of merges (as blocks and phones, read only when present).
+    const mergeInto = columns.has(MERGE_INTO_HEADER)
+      ? reader.text(MERGE_INTO_HEADER, { required: false, max: 64, code: true })
+      : undefined;
     errors.push(...reader.errors);
     if (reader.errors.length === 0 && code !== null && name !== null)
-      rows.push({ row: raw.row, code, name, parentCode, blockCodes, mergeInto });
+      rows.push({
+        row: raw.row,
+        code,
+        name,
+        parentCode,
+        blockCodes,
+        ...(mergeInto === undefined ? {} : { mergeInto }),
+      });
   }
   return { rows, errors };
 }

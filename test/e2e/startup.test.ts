@@ -65,7 +65,7 @@ describe('demo mode on a database that is not its own', () => {
     db = createDb(database.url);
     // A real organisation: one unit even has a sample unit's code (the demo would have renamed it).
     await db.unit.create({ data: { code: 'TAMDUONG', name: 'UBND huyện Tam Đường (thật)', path: '/a/' } });
-    await db.unit.create({ data: { code: 'LAICHAU', name: 'UBND tỉnh Lai Châu', path: '/b/' } });
+    await db.unit.create({ data: { code: 'DIENBIEN', name: 'UBND tỉnh Điện Biên', path: '/b/' } });
   });
 
   afterAll(async () => {
