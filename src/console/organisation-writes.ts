@@ -13,6 +13,7 @@ import { formList, formText, type FormErrors } from './campaign-form.ts';
 import { flatten } from './campaign-writes.ts';
 import { ConsoleHttpError, identityOf, type ConsoleContext } from './context.ts';
 import { officialStanding } from './official-actions.ts';
+import { retiredUnitPage } from './organisation.ts';
 import { noStore } from './security.ts';
 
 /**
@@ -193,6 +194,10 @@ export function registerOrganisationForms(scope: FastifyInstance, context: Conso
   };
 
   scope.get('/units/:code', async (request, reply) => {
+    // An old code (a unit merged away or dissolved) is answered with its history: where it went.
+    const { code } = codeParams.parse(request.params);
+    const retired = await retiredUnitPage(db, callerOf(request).identity.principal, code);
+    if (retired) return reply.redirect(retired, 303);
     const { view, parent } = await existingUnit(request);
     const done = formText((request.query as Record<string, unknown>).done);
     return unitPage(

@@ -239,6 +239,50 @@ export function searchUnits(roots: TreeUnit[], query: string, limit = 50): TreeU
   return found;
 }
 
+/** A unit that left the tree (merged into another, or dissolved into its parent), and what stands for it. */
+export interface RetiredUnit {
+  code: string;
+  name: string;
+  kind: 'merged' | 'dissolved';
+  retiredAt: Date;
+  successor: { code: string; name: string } | null;
+}
+
+/**
+ * The units of a subtree that left the tree whose name or code holds the words typed (with or without
+ * diacritics), newest first: an old code stays findable and says where it went. A retired unit keeps its
+ * path in place, so it is found under its former ancestors.
+ */
+export async function searchRetiredUnits(
+  db: Queryable,
+  rootPath: string | null,
+  query: string,
+  limit = 50,
+): Promise<RetiredUnit[]> {
+  const words = foldVietnamese(query).split(' ').filter(Boolean);
+  if (words.length === 0) return [];
+  const rows = await db.$queryRaw<
+    (Omit<RetiredUnit, 'successor'> & { successorCode: string | null; successorName: string | null })[]
+  >`
+    SELECT u.code, u.name, u."retiredAt", s.code AS "successorCode", s.name AS "successorName",
+      COALESCE((SELECT e.kind::text FROM "UnitEvent" e
+                WHERE e."unitId" = u.id AND e.kind IN ('merged', 'dissolved') ORDER BY e.seq DESC LIMIT 1),
+               'merged') AS kind
+    FROM "Unit" u LEFT JOIN "Unit" s ON s.id = u."successorId"
+    WHERE u."retiredAt" IS NOT NULL AND (${rootPath}::text IS NULL OR u.path LIKE ${rootPath}::text || '%')
+    ORDER BY u."retiredAt" DESC, u.code`;
+  return rows
+    .filter((row) => {
+      const haystack = `${foldVietnamese(row.name)} ${foldVietnamese(row.code)}`;
+      return words.every((word) => haystack.includes(word));
+    })
+    .slice(0, limit)
+    .map(({ successorCode, successorName, ...row }) => ({
+      ...row,
+      successor: successorCode && successorName ? { code: successorCode, name: successorName } : null,
+    }));
+}
+
 export interface OfficialRow {
   id: string;
   code: string;
