@@ -127,7 +127,9 @@ describe('deactivating and reactivating an official', () => {
       changes: { active: [true, false] },
     });
 
-    const edit = await admin.get(answer.headers.location as string);
+    const done = await admin.get(answer.headers.location as string);
+    expect(done.body).toContain('data-done="deactivated"');
+    const edit = await admin.get('/console/officials/DM-A1/edit');
     expect(edit.body).toContain('data-standing="inactive"');
     expect(edit.body).toContain('action="/console/officials/DM-A1/reactivate"');
     expect(edit.body).not.toContain('action="/console/officials/DM-A1/link-code"');
@@ -428,8 +430,7 @@ describe('a unit’s history, and units merged away', () => {
     }
     const search = await admin.get('/console/organisation?q=a3');
     const found = /<li data-retired="XA-A3">([\s\S]*?)<\/li>/.exec(search.body)?.[1] ?? '';
-    expect(text(found)).toContain('Đã sáp nhập');
-    expect(text(found)).toContain('Đã sáp nhập vào UBND xã A34');
+    expect(text(found)).toBe('UBND xã A3 (cũ) (XA-A3) Đã sáp nhập → UBND xã A34');
   });
 
   it('names the merged unit on the dashboard with what it was formed from', async () => {
