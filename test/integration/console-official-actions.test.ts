@@ -195,6 +195,9 @@ describe('deactivating and reactivating an official', () => {
 
     await admin.get('/console/officials/DM-A2/deactivate');
     expect((await admin.post('/console/officials/DM-A2/deactivate', { _csrf: '' })).statusCode).toBe(403);
+    expect((await admin.post('/console/officials/DM-A2/reactivate', { _csrf: 'forged' })).statusCode).toBe(
+      403,
+    );
     const foreign = await admin.post(
       '/console/officials/DM-A2/deactivate',
       {},
