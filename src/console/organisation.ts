@@ -28,7 +28,7 @@ const unitCode = z
   .optional()
   .catch(undefined);
 const treeQuery = z.object({ unit: unitCode, q: z.string().max(100).optional().catch(undefined) });
-const officialParams = z.object({ code: z.string().min(1).max(64) });
+const codeParams = z.object({ code: z.string().min(1).max(64) });
 const officialsQuery = treeQuery.extend({ ended: z.string().max(64).optional().catch(undefined) });
 
 /** Channels shown as columns, in this order; others (none today) are listed after them. */
@@ -133,7 +133,7 @@ export function registerOrganisationPages(scope: FastifyInstance, context: Conso
   // A unit's history, oldest first; a unit that left the tree says where it went. Leaders read it too.
   scope.get('/organisation/:code/history', async (request, reply) => {
     const identity = identityOf(request);
-    const { code } = officialParams.parse(request.params);
+    const { code } = codeParams.parse(request.params);
     const unit = await unitHistory(db, identity.principal, code);
     return views.page(
       reply,
@@ -197,7 +197,7 @@ export function registerOrganisationPages(scope: FastifyInstance, context: Conso
   // An admin ends the console sessions of an official of their subtree (a lost phone, a moved post).
   scope.post('/officials/:code/sessions/end', async (request, reply) => {
     const identity = identityOf(request);
-    const { code } = officialParams.parse(request.params);
+    const { code } = codeParams.parse(request.params);
     const official = await db.official.findUnique({
       where: { code },
       select: { id: true, code: true, unitId: true, unit: { select: { code: true, path: true } } },
