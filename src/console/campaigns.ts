@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Queryable } from '../db/client.ts';
 import { canManageCampaign, viewIncludes, type CampaignView } from '../domain/scope.ts';
-import { lateItems } from '../domain/summary.ts';
+import { formerNames, lateItems, type UnitRef } from '../domain/summary.ts';
 import { listAudit } from '../services/audit.ts';
 import type { ConsoleIdentity } from '../services/console-sessions.ts';
 import { campaignsWithProgress, unreachableOfficials } from '../services/console-reads.ts';
@@ -11,6 +11,7 @@ import { campaignInView } from '../services/scope.ts';
 import { campaignRollUp, summaryFromRollUp } from '../services/summaries.ts';
 import { ConsoleHttpError, identityOf, type ConsoleContext } from './context.ts';
 import { noStore } from './security.ts';
+import type { ConsoleT } from './views.ts';
 
 /** The campaign list and each campaign's dashboard, with its live figures, chart and workbook. */
 
@@ -65,6 +66,20 @@ export async function scopedCampaign(
   return { ...found, unitCode: unit.code, scopePath: unit.path };
 }
 
+/**
+ * How the dashboard names a unit: a unit formed by a merge during the campaign with what it was formed from,
+ * "UBND xã Bình Lư (trước đây: …)", by the rule the chat's summary follows (domain/summary.ts formerNames).
+ */
+export function unitNamer(
+  t: ConsoleT,
+  formerly: Record<string, UnitRef[]> | undefined,
+): (unit: { code?: string; name: string }) => string {
+  return (unit) => {
+    const names = formerNames(formerly, unit.code);
+    return names === undefined ? unit.name : `${unit.name}${t('dashboard.formerly', { names })}`;
+  };
+}
+
 /** The units from the top of the view down to the one shown, for the way back up a drill-down. */
 async function trail(db: Queryable, scoped: ScopedCampaign) {
   if (!scoped.scopePath) return [];
@@ -102,6 +117,7 @@ export function registerCampaignPages(scope: FastifyInstance, context: ConsoleCo
       unitCode: scoped.unitCode ?? '',
       scopeCode: summary.scope?.code ?? '',
       charts: Boolean(deps.attachments),
+      unitName: unitNamer(views.t(locale), summary.formerly),
     });
     return { summary, rolled, version, html };
   };
@@ -153,6 +169,7 @@ export function registerCampaignPages(scope: FastifyInstance, context: ConsoleCo
         audit,
         trail: path,
         refreshMs: LIVE_REFRESH_MS,
+        unitName: unitNamer(views.t(identity.locale), live.summary.formerly),
         canManage: canManageCampaign(identity.principal, scoped.campaign),
         done: doneQuery.parse(request.query),
       },

@@ -19,6 +19,7 @@ import { registerCampaignForms } from './campaign-writes.ts';
 import { registerCampaignPages } from './campaigns.ts';
 import { ConsoleHttpError, type ConsoleContext } from './context.ts';
 import { registerImportPages } from './import.ts';
+import { registerOfficialActions } from './official-actions.ts';
 import { registerOrganisationForms } from './organisation-writes.ts';
 import { registerOrganisationPages } from './organisation.ts';
 import {
@@ -234,6 +235,7 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
       registerCampaignForms(scope, context);
       registerCampaignActions(scope, context);
       registerOrganisationForms(scope, context);
+      registerOfficialActions(scope, context);
       registerTokenPages(scope, context);
       registerImportPages(scope, context);
     },

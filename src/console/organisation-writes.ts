@@ -12,12 +12,14 @@ import { getUnit, upsertUnit, type UnitInput } from '../services/units.ts';
 import { formList, formText, type FormErrors } from './campaign-form.ts';
 import { flatten } from './campaign-writes.ts';
 import { ConsoleHttpError, identityOf, type ConsoleContext } from './context.ts';
+import { officialStanding } from './official-actions.ts';
+import { retiredUnitPage } from './organisation.ts';
 import { noStore } from './security.ts';
 
 /**
  * The organisation's forms: a unit created, renamed or moved (upsertUnit), an official created or changed
  * (upsertOfficial), a link code for one official and printable link-code sheets for a unit's subtree.
- * Deactivating officials and the import have their own pages.
+ * Deactivating, erasing and exporting an official (official-actions.ts) and the import have their own pages.
  */
 
 const CODE = /^[\p{L}\p{N}_.\-/]+$/u;
@@ -192,6 +194,10 @@ export function registerOrganisationForms(scope: FastifyInstance, context: Conso
   };
 
   scope.get('/units/:code', async (request, reply) => {
+    // An old code (a unit merged away or dissolved) is answered with its history: where it went.
+    const { code } = codeParams.parse(request.params);
+    const retired = await retiredUnitPage(db, callerOf(request).identity.principal, code);
+    if (retired) return reply.redirect(retired, 303);
     const { view, parent } = await existingUnit(request);
     const done = formText((request.query as Record<string, unknown>).done);
     return unitPage(
@@ -293,6 +299,7 @@ export function registerOrganisationForms(scope: FastifyInstance, context: Conso
       roles: ROLES,
       channels: CHANNELS,
       issued: null,
+      standing: null,
       ...extra,
     });
 
@@ -335,7 +342,8 @@ export function registerOrganisationForms(scope: FastifyInstance, context: Conso
   const existingOfficial = async (request: FastifyRequest) => {
     const { identity, caller } = callerOf(request);
     const { code } = codeParams.parse(request.params);
-    return { caller, view: await getOfficial(db, code, identity.principal) };
+    const view = await getOfficial(db, code, identity.principal);
+    return { caller, view, standing: await officialStanding(db, code, deps.clock.now()) };
   };
   const storedValues = (view: Awaited<ReturnType<typeof getOfficial>>): OfficialValues => ({
     code: view.code,
@@ -350,32 +358,33 @@ export function registerOrganisationForms(scope: FastifyInstance, context: Conso
   });
 
   scope.get('/officials/:code/edit', async (request, reply) => {
-    const { view } = await existingOfficial(request);
+    const { view, standing } = await existingOfficial(request);
     const done = formText((request.query as Record<string, unknown>).done);
-    return officialPage(request, reply, storedValues(view), { existing: view, done });
+    return officialPage(request, reply, storedValues(view), { existing: view, standing, done });
   });
 
   scope.post('/officials/:code/edit', async (request, reply) => {
-    const { caller, view } = await existingOfficial(request);
+    const { caller, view, standing } = await existingOfficial(request);
     const values = { ...officialValues(body(request)), code: view.code };
     const { input, errors } = officialInput(values);
-    if (Object.keys(errors).length > 0)
-      return officialPage(request, reply, values, { existing: view, errors });
+    const existing = { existing: view, standing };
+    if (Object.keys(errors).length > 0) return officialPage(request, reply, values, { ...existing, errors });
     try {
       await upsertOfficial(db, view.code, input, caller, { now: deps.clock.now() });
     } catch (error) {
       if (!isFormRefusal(error)) throw error;
-      return officialPage(request, reply, values, { existing: view, errors: refusal(error) });
+      return officialPage(request, reply, values, { ...existing, errors: refusal(error) });
     }
     return reply.redirect(`/console/officials/${encodeURIComponent(view.code)}/edit?done=updated`, 303);
   });
 
   // One official's link code, shown this once (only its hash is kept).
   scope.post('/officials/:code/link-code', async (request, reply) => {
-    const { caller, view } = await existingOfficial(request);
+    const { caller, view, standing } = await existingOfficial(request);
     const issued = await issueLinkCode(db, view.code, deps, caller);
     return officialPage(request, reply, storedValues(view), {
       existing: view,
+      standing,
       issued: { ...issued, link: deps.deepLink?.(issued.code) ?? null },
     });
   });

@@ -337,3 +337,17 @@ export function lateItems(
     .filter((unit) => unit.tasks.length > 0)
     .sort(byName);
 }
+
+/**
+ * The names of the units a participant was formed from during the campaign (a summary's `formerly`), joined
+ * as summaries show them after its name ("(trước đây: A, B)"), in the order they went; undefined when it was
+ * formed by no merge. One rule for every place that names units, whatever text goes around it.
+ */
+export function formerNames(
+  formerly: Readonly<Record<string, readonly UnitRef[]>> | undefined,
+  code: string | undefined,
+): string | undefined {
+  const former = code === undefined ? undefined : formerly?.[code];
+  if (!former || former.length === 0) return undefined;
+  return former.map((unit) => unit.name).join(', ');
+}

@@ -80,7 +80,7 @@ export async function campaignsWithProgress(
   return rows.sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
 }
 
-export type UnreachableReason = 'blocked' | 'outside_window' | 'gone' | 'never_linked';
+export type UnreachableReason = 'blocked' | 'outside_window' | 'gone' | 'never_linked' | 'deactivated';
 
 export interface UnreachableOfficial {
   code: string;
@@ -96,7 +96,9 @@ export interface UnreachableOfficial {
 }
 
 /** Why a chat stopped working, from what its platform answered (delivery/ keeps the answer as it came). */
-export function unreachableReason(detail: string | null): Exclude<UnreachableReason, 'never_linked'> {
+export function unreachableReason(
+  detail: string | null,
+): Exclude<UnreachableReason, 'never_linked' | 'deactivated'> {
   const text = (detail ?? '').toLowerCase();
   if (/window|-230|-232|-227|inactive for/.test(text)) return 'outside_window';
   if (/block|-217|-213|-244|not follow|unfollow|kicked|deactivated|restricted|forbidden/.test(text))
@@ -104,9 +106,20 @@ export function unreachableReason(detail: string | null): Exclude<UnreachableRea
   return 'gone';
 }
 
+/** Why an official has no working chat: deactivated by an operator, never linked, or their last chat's fate. */
+export function unreachableBecause(row: {
+  active: boolean;
+  channel: string | null;
+  detail: string | null;
+}): UnreachableReason {
+  if (!row.active) return 'deactivated';
+  return row.channel === null ? 'never_linked' : unreachableReason(row.detail);
+}
+
 /**
  * The focal and leader officials of a campaign's participants inside the view (the people launches and
- * reminders go to) that the bot cannot reach: every chat of theirs stopped working, or they never linked.
+ * reminders go to) that the bot cannot reach: every chat of theirs stopped working, they never linked, or
+ * an operator deactivated them.
  */
 export async function unreachableOfficials(
   db: Queryable,
@@ -123,10 +136,13 @@ export async function unreachableOfficials(
       channel: string | null;
       detail: string | null;
       since: Date | null;
+      active: boolean;
+      deactivatedAt: Date | null;
     }[]
   >`
     SELECT o.code, o.name, o.role::text AS role, u.code AS "unitCode", u.name AS "unitName",
-      last.channel, last."inactiveReason" AS detail, last."deactivatedAt" AS since
+      last.channel, last."inactiveReason" AS detail, last."deactivatedAt" AS since, o.active,
+      o."deactivatedAt"
     FROM "CampaignUnit" cu
     JOIN "Unit" u ON u.id = cu."unitId"
     JOIN "Official" o ON o."unitId" = u.id AND o.role IN ('focal', 'leader')
@@ -139,9 +155,10 @@ export async function unreachableOfficials(
       AND NOT EXISTS (SELECT 1 FROM "ChannelAccount" a WHERE a."officialId" = o.id AND a.active)
     ORDER BY u.name, o.name
     LIMIT 1000`;
-  return rows.map((row) => ({
+  return rows.map(({ active, deactivatedAt, ...row }) => ({
     ...row,
-    reason: row.channel === null ? 'never_linked' : unreachableReason(row.detail),
+    ...(active ? {} : { channel: null, detail: null, since: deactivatedAt }),
+    reason: unreachableBecause({ active, ...row }),
   }));
 }
 
@@ -222,6 +239,50 @@ export function searchUnits(roots: TreeUnit[], query: string, limit = 50): TreeU
   return found;
 }
 
+/** A unit that left the tree (merged into another, or dissolved into its parent), and what stands for it. */
+export interface RetiredUnit {
+  code: string;
+  name: string;
+  kind: 'merged' | 'dissolved';
+  retiredAt: Date;
+  successor: { code: string; name: string } | null;
+}
+
+/**
+ * The units of a subtree that left the tree whose name or code holds the words typed (with or without
+ * diacritics), newest first: an old code stays findable and says where it went. A retired unit keeps its
+ * path in place, so it is found under its former ancestors.
+ */
+export async function searchRetiredUnits(
+  db: Queryable,
+  rootPath: string | null,
+  query: string,
+  limit = 50,
+): Promise<RetiredUnit[]> {
+  const words = foldVietnamese(query).split(' ').filter(Boolean);
+  if (words.length === 0) return [];
+  const rows = await db.$queryRaw<
+    (Omit<RetiredUnit, 'successor'> & { successorCode: string | null; successorName: string | null })[]
+  >`
+    SELECT u.code, u.name, u."retiredAt", s.code AS "successorCode", s.name AS "successorName",
+      COALESCE((SELECT e.kind::text FROM "UnitEvent" e
+                WHERE e."unitId" = u.id AND e.kind IN ('merged', 'dissolved') ORDER BY e.seq DESC LIMIT 1),
+               'merged') AS kind
+    FROM "Unit" u LEFT JOIN "Unit" s ON s.id = u."successorId"
+    WHERE u."retiredAt" IS NOT NULL AND (${rootPath}::text IS NULL OR u.path LIKE ${rootPath}::text || '%')
+    ORDER BY u."retiredAt" DESC, u.code`;
+  return rows
+    .filter((row) => {
+      const haystack = `${foldVietnamese(row.name)} ${foldVietnamese(row.code)}`;
+      return words.every((word) => haystack.includes(word));
+    })
+    .slice(0, limit)
+    .map(({ successorCode, successorName, ...row }) => ({
+      ...row,
+      successor: successorCode && successorName ? { code: successorCode, name: successorName } : null,
+    }));
+}
+
 export interface OfficialRow {
   id: string;
   code: string;
@@ -234,6 +295,9 @@ export interface OfficialRow {
   lastContact: Date | null;
   /** Console sessions still open (admins and leaders). */
   sessions: number;
+  /** false: deactivated by an operator (their chats unlinked); erasedAt: their personal data erased. */
+  active: boolean;
+  erasedAt: Date | null;
 }
 
 /** At most this many officials on one page; a larger subtree is read unit by unit. */
@@ -248,7 +312,7 @@ export async function officialsOf(db: Queryable, unitPath: string, now: Date): P
   const idleSince = new Date(now.getTime() - SESSION_IDLE_MS);
   return db.$queryRaw<OfficialRow[]>`
     SELECT o.id, o.code, o.name, o.role::text AS role, u.code AS "unitCode", u.name AS "unitName",
-      u.path AS "unitPath",
+      u.path AS "unitPath", o.active, o."erasedAt",
       COALESCE((SELECT json_agg(json_build_object('channel', a.channel, 'active', a.active,
                   'reason', a."inactiveReason", 'linkedAt', a."linkedAt") ORDER BY a.channel, a."linkedAt" DESC)
                 FROM "ChannelAccount" a WHERE a."officialId" = o.id), '[]'::json) AS accounts,

@@ -94,8 +94,9 @@ export async function openTokenSession(
 
 /**
  * The identity behind a cookie, or null when the session is unknown, signed out, past its working day,
- * idle too long, or its official may no longer use the console (their role changed). Opening a page
- * (`touch`) records the use, at most once a minute; background refreshes pass touch: false.
+ * idle too long, or its official may no longer use the console (their role changed, or they were
+ * deactivated). Opening a page (`touch`) records the use, at most once a minute; background refreshes pass
+ * touch: false.
  */
 export async function resolveSession(
   db: Queryable,
@@ -113,7 +114,9 @@ export async function resolveSession(
   if (!session || !timingSafeEqual(Buffer.from(session.secretHash), Buffer.from(hash))) return null;
   if (sessionState(session, now) !== 'active') return null;
   const official = session.official;
-  if (session.officialId !== null && (!official || !isSupervisor(official.role))) return null;
+  // A deactivated (or erased) official's access is taken back everywhere, the console included.
+  if (session.officialId !== null && (!official || !official.active || !isSupervisor(official.role)))
+    return null;
   if (touch && shouldTouch(session, now)) {
     await db.consoleSession.updateMany({
       where: { id: session.id, endedAt: null },

@@ -2,7 +2,7 @@ import type { Queryable } from '../db/client.ts';
 import type { CampaignState } from '../generated/prisma/enums.ts';
 import type { Caller } from './audit.ts';
 import { launchDedupeKey, launchRecipients } from './campaigns.ts';
-import { unreachableReason, type UnreachableReason } from './console-reads.ts';
+import { unreachableBecause, type UnreachableReason } from './console-reads.ts';
 import { notFound } from './errors.ts';
 import { campaignToManage } from './scope.ts';
 
@@ -67,9 +67,9 @@ export async function launchPreview(db: Queryable, id: string, caller: Caller): 
 /** Who the officials without a working chat are, and what their last chat's platform said, if any. */
 async function unreachableDetails(db: Queryable, officialIds: string[]): Promise<UnreachableRecipient[]> {
   if (officialIds.length === 0) return [];
-  const rows = await db.$queryRaw<Omit<UnreachableRecipient, 'reason'>[]>`
+  const rows = await db.$queryRaw<(Omit<UnreachableRecipient, 'reason'> & { active: boolean })[]>`
     SELECT o.code, o.name, o.role::text AS role, u.code AS "unitCode", u.name AS "unitName",
-      last.channel, last."inactiveReason" AS detail
+      last.channel, last."inactiveReason" AS detail, o.active
     FROM "Official" o
     JOIN "Unit" u ON u.id = o."unitId"
     LEFT JOIN LATERAL (
@@ -78,8 +78,5 @@ async function unreachableDetails(db: Queryable, officialIds: string[]): Promise
     ) last ON true
     WHERE o.id = ANY(${officialIds}::uuid[])
     ORDER BY u.path, o.name`;
-  return rows.map((row) => ({
-    ...row,
-    reason: row.channel === null ? 'never_linked' : unreachableReason(row.detail),
-  }));
+  return rows.map(({ active, ...row }) => ({ ...row, reason: unreachableBecause({ active, ...row }) }));
 }

@@ -193,7 +193,8 @@ function officialChanges(before: OfficialView | null, after: OfficialView): Reco
 /**
  * Takes an official's access away: what still waits to be sent to them fails, every chat account of theirs is
  * removed (their chats are unlinked: writing again gets the "not linked" answer, never a silent reactivation,
- * which is kept for accounts the platform reported blocked), and their unused link codes are void.
+ * which is kept for accounts the platform reported blocked), their unused link codes are void and their
+ * console sessions end (a later reactivation brings none back).
  */
 export async function deactivateOfficial(tx: Queryable, officialId: string, now: Date): Promise<void> {
   // audit: official.deactivate (no chat ids in the row)
@@ -212,6 +213,8 @@ export async function deactivateOfficial(tx: Queryable, officialId: string, now:
     WHERE a."officialId" = ${officialId}::uuid AND c.channel = a.channel AND c."chatId" = a."chatId"`;
   await tx.$executeRaw`DELETE FROM "ChannelAccount" WHERE "officialId" = ${officialId}::uuid`;
   await tx.$executeRaw`DELETE FROM "LinkCode" WHERE "officialId" = ${officialId}::uuid AND "usedAt" IS NULL`;
+  await tx.$executeRaw`
+    UPDATE "ConsoleSession" SET "endedAt" = ${now} WHERE "officialId" = ${officialId}::uuid AND "endedAt" IS NULL`;
   await tx.official.update({ where: { id: officialId }, data: { active: false, deactivatedAt: now } });
 }
 

@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -15,7 +16,9 @@ import { Emulator, type ChatUser } from '../support/telegram.ts';
  * added and moved up in place, two units), launches it after the confirmation page, a focal official gets
  * the launch in chat and reports, and the open dashboard shows it without a reload; a leader sees the
  * campaign without any control to change it and a forged POST is refused (403); a leader of another
- * district gets 404.
+ * district gets 404. Then the admin deactivates an official after the confirmation page, and the reminders
+ * that follow reach the others but not that official's chat, which is answered as an unlinked one; the
+ * audit page's workbook, downloaded with its filter, holds the deactivation.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = '200000003:E2E-console-forms';
@@ -246,4 +249,65 @@ describe('the console’s write pages in a browser', () => {
     expect((await page.goto(`${campaignUrl}/edit`))?.status()).toBe(403);
     expect(await page.getByText(DOC).count()).toBe(0);
   }, 60_000);
+
+  it('deactivates an official: the reminders that follow leave their chat out, and the audit downloads as a workbook', async () => {
+    await signOut();
+    await signIn('CB-ADMIN');
+    await page.getByRole('link', { name: 'Cán bộ', exact: true }).click();
+    await page.getByRole('link', { name: 'Ngừng hoạt động tài khoản của Lý Thị Thu' }).click();
+    await page.getByRole('heading', { name: /Ngừng hoạt động: Lý Thị Thu/ }).waitFor();
+    await page.getByText('Các cuộc trò chuyện đang liên kết (Telegram) bị hủy liên kết').waitFor();
+    if (process.env.E2E_DEBUG) await page.screenshot({ path: '/tmp/console-deactivate.png', fullPage: true });
+    await page.getByRole('button', { name: 'Ngừng hoạt động', exact: true }).click();
+    await page.getByText('Đã ngừng hoạt động: mọi cuộc trò chuyện của cán bộ đã được hủy liên kết').waitFor();
+    if (process.env.E2E_DEBUG) await page.screenshot({ path: '/tmp/console-official.png', fullPage: true });
+
+    // Three days before task NV3 is due, both communes are reminded of it: only the one still active is.
+    const stopped = chat('CB-BANGIANG');
+    const active = chat('CB-BINHLU');
+    await stopped.drain();
+    await active.drain();
+    const stoppedBefore = stopped.received.length;
+    const activeBefore = active.received.length;
+    const run = await service.api<{ sent: number; messages: { kind: string; to: string }[] }>(
+      'POST',
+      '/api/jobs/reminders/run',
+      { at: '2027-02-25T07:30:00+07:00' },
+    );
+    expect(run.status).toBe(200);
+    const recipients = run.body.messages.map((message) => message.to);
+    expect(recipients).toContain('CB-BINHLU');
+    expect(recipients).not.toContain('CB-BANGIANG');
+    await active.waitFor('the reminder', hasText('Nhắc việc'), { after: activeBefore });
+    // Their chat is unlinked: what they write is answered as from a stranger, and nothing came before it
+    // (messages to one chat go out in the order they were written).
+    await stopped.ask('đã xong', hasText('chưa được liên kết'));
+    expect(stopped.received.slice(stoppedBefore).map((message) => message.text)).toEqual([
+      'Tài khoản này chưa được liên kết với cán bộ nào.\nHãy gửi /start MÃ với mã liên kết do cơ quan thường trực cấp.',
+    ]);
+
+    await page.getByRole('link', { name: 'Nhật ký', exact: true }).click();
+    await page.getByLabel('Người thực hiện (mã cán bộ hoặc tên mã API)').fill('CB-ADMIN');
+    await page.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await page.getByText('Ngừng hoạt động cán bộ').first().waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Tải Excel' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^nhat-ky-\d{8}-\d{4}\.xlsx$/);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load((await readFile(await download.path())) as unknown as ArrayBuffer);
+    const sheet = book.getWorksheet('Nhật ký thay đổi');
+    const rows: string[][] = [];
+    sheet?.eachRow((row, number) => {
+      if (number === 1) return;
+      const cells: string[] = [];
+      for (let column = 1; column <= row.cellCount; column++) cells.push(row.getCell(column).text);
+      rows.push(cells);
+    });
+    expect(new Set(rows.map((row) => row[3]))).toEqual(new Set(['CB-ADMIN']));
+    const deactivation = rows.find((row) => row[5] === 'official.deactivate');
+    expect(deactivation).toMatchObject({ 4: 'Ngừng hoạt động cán bộ', 7: 'CB-BANGIANG' });
+    expect(rows.map((row) => row[5])).toContain('campaign.launch');
+  }, 90_000);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Status } from '../../src/domain/status.ts';
 import {
+  formerNames,
   pastDueFlags,
   rollUpWithBreakdown,
   STATUS_LETTERS,
@@ -195,5 +196,30 @@ describe('rollUpWithBreakdown', () => {
   it('reads letters past the end of a short string as nothing reported', () => {
     expect(statusesFromLetters('DI', 4)).toEqual(['done', 'in_progress', null, null]);
     expect(statusesFromLetters('-BN', 3)).toEqual([null, 'blocked', 'not_started']);
+  });
+});
+
+describe('formerNames', () => {
+  const formerly = {
+    'XA-BL': [
+      { code: 'XA-BL-CU', name: 'UBND xã Bình Lư' },
+      { code: 'XA-BG', name: 'UBND xã Bản Giang' },
+    ],
+    'XA-EMPTY': [],
+  };
+  it.each([
+    [
+      'a unit formed by a merge: what it was formed from, in order',
+      'XA-BL',
+      'UBND xã Bình Lư, UBND xã Bản Giang',
+    ],
+    ['a unit formed by no merge', 'XA-SB', undefined],
+    ['an empty list', 'XA-EMPTY', undefined],
+    ['a unit without a code', undefined, undefined],
+  ])('%s', (_case, code, expected) => {
+    expect(formerNames(formerly, code)).toBe(expected);
+  });
+  it('answers nothing for a summary with no merges at all', () => {
+    expect(formerNames(undefined, 'XA-BL')).toBeUndefined();
   });
 });
