@@ -351,3 +351,26 @@ export function formerNames(
   if (!former || former.length === 0) return undefined;
   return former.map((unit) => unit.name).join(', ');
 }
+
+/**
+ * What a unit was formed from during the campaign, as the suffix every place puts after its name (the
+ * chat, the workbook, the console): `inWords` says the joined names in the reader's language, the
+ * catalogues' `formerly` (" (trước đây: {{names}})"); '' for a unit formed by no merge.
+ */
+export function formerSuffix(
+  formerly: Readonly<Record<string, readonly UnitRef[]>> | undefined,
+  code: string | undefined,
+  inWords: (names: string) => string,
+): string {
+  const names = formerNames(formerly, code);
+  return names === undefined ? '' : inWords(names);
+}
+
+/** A unit's name followed by its formerSuffix: "UBND xã Bình Lư (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)". */
+export function nameWithFormer(
+  unit: { code?: string | undefined; name: string },
+  formerly: Readonly<Record<string, readonly UnitRef[]>> | undefined,
+  inWords: (names: string) => string,
+): string {
+  return `${unit.name}${formerSuffix(formerly, unit.code, inWords)}`;
+}
