@@ -26,14 +26,8 @@ export interface ExistingOfficial {
   phone: string | null;
 }
 
-export interface UnitWrite {
-  id: string;
-  code: string;
-  name: string;
-  parentId: string | null;
-  path: string;
-  blockCodes: string[];
-}
+/** A unit as the import will store it: the fields of a stored one. */
+export type UnitWrite = ExistingUnit;
 
 export interface OfficialWrite {
   id: string | undefined;

@@ -30,16 +30,20 @@ export interface SummaryInput {
   timeZone: string;
 }
 
-export interface TaskSummary {
-  key: string;
-  title: string;
-  dueOn: string;
+/** How many units stand at each status of a task, and how many of them are late with it. */
+export interface StatusCounts {
   done: number;
   inProgress: number;
   blocked: number;
   notStarted: number;
   noReport: number;
   overdue: number;
+}
+
+export interface TaskSummary extends StatusCounts {
+  key: string;
+  title: string;
+  dueOn: string;
 }
 
 export interface UnitRef {
@@ -169,15 +173,6 @@ export interface RollUpInput {
   units: UnitStatuses[];
   now: Date;
   timeZone: string;
-}
-
-interface StatusCounts {
-  done: number;
-  inProgress: number;
-  blocked: number;
-  notStarted: number;
-  noReport: number;
-  overdue: number;
 }
 
 const noCounts = (): StatusCounts => ({
