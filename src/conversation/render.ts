@@ -214,9 +214,10 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
   /** The summary with every unit it lists carrying its "(trước đây: …)" (render-summary.ts unitLabel). */
   private withFormerNames(locale: string, summary: CampaignSummary): CampaignSummary {
     if (!summary.formerly || Object.keys(summary.formerly).length === 0) return summary;
+    const words = this.formerWords(locale);
     const named = <T extends { code: string }>(unit: T): T => ({
       ...unit,
-      formerly: formerSuffix(summary.formerly, unit.code, this.formerWords(locale)),
+      formerly: formerSuffix(summary.formerly, unit.code, words),
     });
     return {
       ...summary,
