@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Attachment, Choice, OutboundMessage } from '../domain/message.ts';
 import { STATUSES, type Status } from '../domain/status.ts';
-import { formerSuffix, nameWithFormer } from '../domain/summary.ts';
+import { nameWithFormer, withFormerSuffixes } from '../domain/summary.ts';
 import { formatDate, isOverdue } from '../domain/time.ts';
 import type { Translate } from '../i18n.ts';
 import type { DeliveryProblems } from '../services/delivery-health.ts';
@@ -215,15 +215,11 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
   private withFormerNames(locale: string, summary: CampaignSummary): CampaignSummary {
     if (!summary.formerly || Object.keys(summary.formerly).length === 0) return summary;
     const words = this.formerWords(locale);
-    const named = <T extends { code: string }>(unit: T): T => ({
-      ...unit,
-      formerly: formerSuffix(summary.formerly, unit.code, words),
-    });
     return {
       ...summary,
-      children: summary.children.map(named),
-      unreportedUnits: summary.unreportedUnits.map(named),
-      lateUnits: summary.lateUnits.map(named),
+      children: withFormerSuffixes(summary.children, summary.formerly, words),
+      unreportedUnits: withFormerSuffixes(summary.unreportedUnits, summary.formerly, words),
+      lateUnits: withFormerSuffixes(summary.lateUnits, summary.formerly, words),
     };
   }
 
@@ -356,11 +352,7 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     late: (LateUnit & { code?: string })[],
     choices?: Choice[][],
   ): OutboundMessage {
-    const words = this.formerWords(locale);
-    const named = late.map((unit) => ({
-      ...unit,
-      formerly: formerSuffix(summary.formerly, unit.code, words),
-    }));
+    const named = withFormerSuffixes(late, summary.formerly, this.formerWords(locale));
     return { text: lateUnitsText(this.say(locale), summary, named), ...(choices ? { choices } : {}) };
   }
 

@@ -369,3 +369,12 @@ export function nameWithFormer(
 ): string {
   return `${unit.name}${formerSuffix(formerly, unit.code, inWords)}`;
 }
+
+/** Units, each carrying its formerSuffix as `formerly`: for text that may cut a long name but never the suffix. */
+export function withFormerSuffixes<T extends { code?: string | undefined }>(
+  units: readonly T[],
+  formerly: Readonly<Record<string, readonly UnitRef[]>> | undefined,
+  inWords: (names: string) => string,
+): (T & { formerly: string })[] {
+  return units.map((unit) => ({ ...unit, formerly: formerSuffix(formerly, unit.code, inWords) }));
+}

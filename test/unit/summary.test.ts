@@ -9,6 +9,7 @@ import {
   STATUS_LETTERS,
   statusesFromLetters,
   summarise,
+  withFormerSuffixes,
   type GroupedUnit,
   type SummaryInput,
 } from '../../src/domain/summary.ts';
@@ -249,11 +250,28 @@ describe('nameWithFormer', () => {
   ])('%s', (_case, unit, expected) => {
     expect(nameWithFormer(unit, formerly, vietnamese)).toBe(expected);
   });
-  it('gives the suffix alone, or nothing, for a name cut short elsewhere', () => {
+  it('gives the suffix alone, or nothing, for text that may cut a long name but never the suffix', () => {
     expect(formerSuffix(formerly, 'XA-BL', (names) => ` (formerly: ${names})`)).toBe(
       ' (formerly: UBND xã Bình Lư, UBND xã Bản Giang)',
     );
     expect(formerSuffix(undefined, 'XA-BL', vietnamese)).toBe('');
+    expect(
+      withFormerSuffixes(
+        [
+          { code: 'XA-BL', name: 'UBND xã Bình Lư (mới)' },
+          { code: 'XA-SB', name: 'UBND xã Sơn Bình' },
+        ],
+        formerly,
+        vietnamese,
+      ),
+    ).toEqual([
+      {
+        code: 'XA-BL',
+        name: 'UBND xã Bình Lư (mới)',
+        formerly: ' (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)',
+      },
+      { code: 'XA-SB', name: 'UBND xã Sơn Bình', formerly: '' },
+    ]);
   });
 });
 
