@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Queryable } from '../db/client.ts';
 import { canManageCampaign, viewIncludes, type CampaignView } from '../domain/scope.ts';
-import { formerNames, lateItems, type UnitRef } from '../domain/summary.ts';
+import { lateItems, nameWithFormer, type UnitRef } from '../domain/summary.ts';
 import { listAudit } from '../services/audit.ts';
 import type { ConsoleIdentity } from '../services/console-sessions.ts';
 import { campaignsWithProgress, unreachableOfficials } from '../services/console-reads.ts';
@@ -68,16 +68,13 @@ export async function scopedCampaign(
 
 /**
  * How the dashboard names a unit: a unit formed by a merge during the campaign with what it was formed from,
- * "UBND xã Bình Lư (trước đây: …)", by the rule the chat's summary follows (domain/summary.ts formerNames).
+ * "UBND xã Bình Lư (trước đây: …)", by the rule the chat's summary and the workbook follow (domain/summary.ts nameWithFormer).
  */
 export function unitNamer(
   t: ConsoleT,
   formerly: Record<string, UnitRef[]> | undefined,
 ): (unit: { code?: string; name: string }) => string {
-  return (unit) => {
-    const names = formerNames(formerly, unit.code);
-    return names === undefined ? unit.name : `${unit.name}${t('dashboard.formerly', { names })}`;
-  };
+  return (unit) => nameWithFormer(unit, formerly, (names) => t('dashboard.formerly', { names }));
 }
 
 /** The units from the top of the view down to the one shown, for the way back up a drill-down. */

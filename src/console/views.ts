@@ -4,7 +4,7 @@ import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
 import i18next, { type i18n } from 'i18next';
 import { DateTime } from 'luxon';
-import { formatDate } from '../domain/time.ts';
+import { formatDate, formatInstant } from '../domain/time.ts';
 import { LOCALES, isLocale, type Locale } from '../i18n.ts';
 import type { ConsoleIdentity } from '../services/console-sessions.ts';
 import { noStore } from './security.ts';
@@ -90,8 +90,7 @@ export class Views {
       locale: lang,
       t: this.t(lang),
       /** An instant as dd/MM/yyyy HH:mm in TZ_DEFAULT. */
-      dateTime: (date: Date | null | undefined) =>
-        date ? DateTime.fromJSDate(date, { zone }).toFormat('dd/MM/yyyy HH:mm') : '',
+      dateTime: (date: Date | null | undefined) => (date ? formatInstant(date, zone) : ''),
       time: (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('HH:mm:ss'),
       /** A calendar date (DATE column) as dd/MM/yyyy. */
       date: (date: Date) => formatDate(date),

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Attachment, Choice, OutboundMessage } from '../domain/message.ts';
 import { STATUSES, type Status } from '../domain/status.ts';
+import { nameWithFormer, withFormerSuffixes } from '../domain/summary.ts';
 import { formatDate, isOverdue } from '../domain/time.ts';
 import type { Translate } from '../i18n.ts';
 import type { DeliveryProblems } from '../services/delivery-health.ts';
@@ -196,11 +197,9 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     return (key, vars) => this.t(locale, key, vars);
   }
 
-  /** What a unit was formed from during the campaign, as a suffix " (trước đây: …)"; '' for none. */
-  private formerSuffix(locale: string, summary: CampaignSummary, code: string | undefined): string {
-    const former = code === undefined ? undefined : summary.formerly?.[code];
-    if (!former || former.length === 0) return '';
-    return this.plain(locale)('summary.formerly', { names: former.map((unit) => unit.name).join(', ') });
+  /** The catalogue's words around the names a unit was formed from (" (trước đây: …)"), as plain text. */
+  private formerWords(locale: string): (names: string) => string {
+    return (names) => this.plain(locale)('summary.formerly', { names });
   }
 
   /**
@@ -209,21 +208,18 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
    * it is put into a message.
    */
   unitName(locale: string, summary: CampaignSummary, unit: { code?: string; name: string }): string {
-    return `${unit.name}${this.formerSuffix(locale, summary, unit.code)}`;
+    return nameWithFormer(unit, summary.formerly, this.formerWords(locale));
   }
 
   /** The summary with every unit it lists carrying its "(trước đây: …)" (render-summary.ts unitLabel). */
   private withFormerNames(locale: string, summary: CampaignSummary): CampaignSummary {
     if (!summary.formerly || Object.keys(summary.formerly).length === 0) return summary;
-    const named = <T extends { code: string }>(unit: T): T => ({
-      ...unit,
-      formerly: this.formerSuffix(locale, summary, unit.code),
-    });
+    const words = this.formerWords(locale);
     return {
       ...summary,
-      children: summary.children.map(named),
-      unreportedUnits: summary.unreportedUnits.map(named),
-      lateUnits: summary.lateUnits.map(named),
+      children: withFormerSuffixes(summary.children, summary.formerly, words),
+      unreportedUnits: withFormerSuffixes(summary.unreportedUnits, summary.formerly, words),
+      lateUnits: withFormerSuffixes(summary.lateUnits, summary.formerly, words),
     };
   }
 
@@ -356,7 +352,7 @@ export class Renderer implements NewsRenderer, ChaseRenderer, DigestRenderer {
     late: (LateUnit & { code?: string })[],
     choices?: Choice[][],
   ): OutboundMessage {
-    const named = late.map((unit) => ({ ...unit, formerly: this.formerSuffix(locale, summary, unit.code) }));
+    const named = withFormerSuffixes(late, summary.formerly, this.formerWords(locale));
     return { text: lateUnitsText(this.say(locale), summary, named), ...(choices ? { choices } : {}) };
   }
 

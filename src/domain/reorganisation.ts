@@ -88,6 +88,13 @@ function firstWithin(units: readonly TreeNode[], ancestors: readonly TreeNode[])
   return undefined;
 }
 
+/** A unit that has already left the tree cannot take part in another change. */
+const alreadyRetired = (field: string, unit: TreeNode) =>
+  refuse('unit_retired', field, `unit ${unit.code} has already gone into ${unit.retiredInto}`, {
+    code: unit.code,
+    successor: unit.retiredInto,
+  });
+
 /**
  * Decides a merge: the units of `from` become one, `into` (an existing live unit, or a new one with this
  * code). `units` holds every unit the request names that the caller may see (by code); `newId` is the id a
@@ -101,8 +108,40 @@ export function planMerge(
   units: ReadonlyMap<string, TreeNode>,
   newId: string,
 ): Decision<MergePlan> {
+  const { into } = request;
+  const predecessors = predecessorsOf(request, units);
+  if (!predecessors.ok) return predecessors;
+  const existing = units.get(into.code) ?? null;
+  const successorRefused = refuseExistingSuccessor(existing, predecessors.plan);
+  if (successorRefused) return successorRefused;
+
+  // An existing successor stays where it is unless `into.parentCode` is given.
+  const keepPlace = existing !== null && into.parentCode === undefined;
+  const parent = keepPlace
+    ? { ok: true as const, plan: null }
+    : parentOf(request, units, predecessors.plan, existing);
+  if (!parent.ok) return parent;
+  const parentRefused = parent.plan && refuseParent(parent.plan, predecessors.plan, existing);
+  if (parentRefused) return parentRefused;
+  const name = into.name?.trim() || existing?.name;
+  if (!name) return refuse('required', 'into.name', 'a new unit needs a name', {});
+  const dateRefused = refuseEffectiveDate(request, [...predecessors.plan, ...(existing ? [existing] : [])]);
+  if (dateRefused) return dateRefused;
+
+  const id = existing?.id ?? newId;
+  const place =
+    keepPlace && existing
+      ? { parentId: existing.parentId, path: existing.path }
+      : placeUnder(parent.plan, id);
+  return { ok: true, plan: mergePlan(request, predecessors.plan, existing, { id, name, ...place }) };
+}
+
+/**
+ * The units of `from`, refused when one is named twice, is unknown, has already left the tree, is the
+ * successor itself, or lies within another of them.
+ */
+function predecessorsOf(request: MergeRequest, units: ReadonlyMap<string, TreeNode>): Decision<TreeNode[]> {
   const { from, into } = request;
-  const effectiveOn = request.effectiveOn ?? request.today;
   const repeated = from.filter((code, index) => from.indexOf(code) !== index);
   if (repeated.length > 0)
     return refuse('duplicate_units', 'from', `units named twice: ${[...new Set(repeated)].join(', ')}`, {
@@ -113,16 +152,7 @@ export function planMerge(
     return refuse('unknown_units', 'from', `unknown units: ${unknown.join(', ')}`, { codes: unknown });
   const predecessors = from.map((code) => units.get(code) as TreeNode);
   const retired = predecessors.find((unit) => unit.retiredInto !== null);
-  if (retired)
-    return refuse(
-      'unit_retired',
-      'from',
-      `unit ${retired.code} has already gone into ${retired.retiredInto}`,
-      {
-        code: retired.code,
-        successor: retired.retiredInto,
-      },
-    );
+  if (retired) return alreadyRetired('from', retired);
   if (from.includes(into.code))
     return refuse('merge_into_itself', 'into.code', `unit ${into.code} cannot be merged into itself`, {
       code: into.code,
@@ -135,19 +165,14 @@ export function planMerge(
       `${nested.unit.code} lies within ${nested.ancestor.code}: merge ${nested.ancestor.code} alone (its subtree goes along)`,
       { code: nested.unit.code, within: nested.ancestor.code },
     );
+  return { ok: true, plan: predecessors };
+}
 
-  const existing = units.get(into.code) ?? null;
-  if (existing?.retiredInto)
-    return refuse(
-      'unit_retired',
-      'into.code',
-      `unit ${existing.code} has already gone into ${existing.retiredInto}`,
-      {
-        code: existing.code,
-        successor: existing.retiredInto,
-      },
-    );
-  const inside = existing ? firstWithin([existing], predecessors) : undefined;
+/** An existing successor must still be in the tree and not lie within a unit it absorbs. */
+function refuseExistingSuccessor(existing: TreeNode | null, predecessors: readonly TreeNode[]) {
+  if (!existing) return undefined;
+  if (existing.retiredInto) return alreadyRetired('into.code', existing);
+  const inside = firstWithin([existing], predecessors);
   if (inside)
     return refuse(
       'merge_into_descendant',
@@ -155,84 +180,93 @@ export function planMerge(
       `${inside.unit.code} lies within ${inside.ancestor.code}: a unit cannot be merged into its own descendant`,
       { code: inside.unit.code, within: inside.ancestor.code },
     );
+  return undefined;
+}
 
-  // An existing successor stays where it is unless `into.parentCode` is given.
-  const keepPlace = existing !== null && into.parentCode === undefined;
-  const parent = keepPlace
-    ? { ok: true as const, plan: null }
-    : parentOf(request, units, predecessors, existing);
-  if (!parent.ok) return parent;
-  const parentNode = parent.plan;
-  if (parentNode) {
-    const merged = predecessors.find((unit) => isWithin(parentNode.path, unit.path));
-    if (merged)
-      return refuse(
-        'merge_into_descendant',
-        'into.parentCode',
-        parentNode.id === merged.id
-          ? `${parentNode.code} is merged itself: the successor cannot stand under it`
-          : `${parentNode.code} lies within ${merged.code}: the successor cannot stand under a unit being merged`,
-        { code: parentNode.code, within: merged.code },
-      );
-    if (existing && isWithin(parentNode.path, existing.path))
-      return refuse(
-        'cycle',
-        'into.parentCode',
-        `${existing.code} cannot be placed under itself or its descendant`,
-        {
-          code: parentNode.code,
-        },
-      );
-  }
-  const name = into.name?.trim() || existing?.name;
-  if (!name) return refuse('required', 'into.name', 'a new unit needs a name', {});
-
-  // A unit is not taken to exist only from a day after today: the service's clock and the database's may
-  // disagree (a clock set by hand, as tests and replays do), and a change effective today always makes sense.
-  const existedFrom = (unit: TreeNode) => (unit.createdOn < request.today ? unit.createdOn : request.today);
-  const late = [...predecessors, ...(existing ? [existing] : [])].find(
-    (unit) => request.effectiveOn !== undefined && request.effectiveOn < existedFrom(unit),
-  );
-  if (late)
+/** The successor cannot stand under a unit being merged, nor (an existing one) under its own subtree. */
+function refuseParent(parent: TreeNode, predecessors: readonly TreeNode[], existing: TreeNode | null) {
+  const merged = predecessors.find((unit) => isWithin(parent.path, unit.path));
+  if (merged)
     return refuse(
-      'effective_before_creation',
-      'effectiveOn',
-      `effectiveOn ${effectiveOn} is before ${late.code} was created (${existedFrom(late)})`,
-      { code: late.code, createdOn: existedFrom(late) },
+      'merge_into_descendant',
+      'into.parentCode',
+      parent.id === merged.id
+        ? `${parent.code} is merged itself: the successor cannot stand under it`
+        : `${parent.code} lies within ${merged.code}: the successor cannot stand under a unit being merged`,
+      { code: parent.code, within: merged.code },
     );
+  if (existing && isWithin(parent.path, existing.path))
+    return refuse(
+      'cycle',
+      'into.parentCode',
+      `${existing.code} cannot be placed under itself or its descendant`,
+      {
+        code: parent.code,
+      },
+    );
+  return undefined;
+}
 
-  const id = existing?.id ?? newId;
-  const parentId = keepPlace ? (existing?.parentId ?? null) : (parentNode?.id ?? null);
-  const path = keepPlace ? (existing?.path ?? '') : unitPath(parentNode?.path ?? null, id);
+/**
+ * A change cannot take effect before a unit it concerns existed. A unit is not taken to exist only from a
+ * day after today: the service's clock and the database's may disagree (a clock set by hand, as tests and
+ * replays do), and a change effective today always makes sense.
+ */
+function refuseEffectiveDate(request: MergeRequest, concerned: readonly TreeNode[]) {
+  const { effectiveOn, today } = request;
+  if (effectiveOn === undefined) return undefined;
+  const existedFrom = (unit: TreeNode) => (unit.createdOn < today ? unit.createdOn : today);
+  const late = concerned.find((unit) => effectiveOn < existedFrom(unit));
+  if (!late) return undefined;
+  return refuse(
+    'effective_before_creation',
+    'effectiveOn',
+    `effectiveOn ${effectiveOn} is before ${late.code} was created (${existedFrom(late)})`,
+    { code: late.code, createdOn: existedFrom(late) },
+  );
+}
+
+/** Where a unit with this id stands under `parent` (null: at the top). */
+const placeUnder = (parent: TreeNode | null, id: string) => ({
+  parentId: parent?.id ?? null,
+  path: unitPath(parent?.path ?? null, id),
+});
+
+/**
+ * The plan of an accepted merge: the successor in its place (an existing one that changes place moves with
+ * its subtree first), and every predecessor's subtree carried under it.
+ */
+function mergePlan(
+  request: MergeRequest,
+  predecessors: TreeNode[],
+  existing: TreeNode | null,
+  successor: { id: string; name: string; parentId: string | null; path: string },
+): MergePlan {
+  const { id, name, parentId, path } = successor;
   const movedFrom =
     existing && existing.path !== path ? { path: existing.path, parentId: existing.parentId } : null;
   // A predecessor under an existing successor (a village merged into its commune) moves with it first.
-  const placed = (unitPath_: string) =>
-    movedFrom && isWithin(unitPath_, movedFrom.path)
-      ? path + unitPath_.slice(movedFrom.path.length)
-      : unitPath_;
+  const placed = (before: string) =>
+    movedFrom && isWithin(before, movedFrom.path) ? path + before.slice(movedFrom.path.length) : before;
   return {
-    ok: true,
-    plan: {
-      successor: {
-        id,
-        code: into.code,
-        name,
-        parentId,
-        path,
-        existing: existing !== null,
-        movedFrom,
-        renamedFrom: existing && existing.name !== name ? existing.name : null,
-      },
-      predecessors,
-      moves: predecessors.map((unit) => ({
-        fromId: unit.id,
-        fromPath: placed(unit.path),
-        toId: id,
-        toPath: path,
-      })),
-      effectiveOn,
+    successor: {
+      id,
+      code: request.into.code,
+      name,
+      parentId,
+      path,
+      existing: existing !== null,
+      movedFrom,
+      renamedFrom: existing && existing.name !== name ? existing.name : null,
     },
+    predecessors,
+    moves: predecessors.map((unit) => ({
+      fromId: unit.id,
+      fromPath: placed(unit.path),
+      toId: id,
+      toPath: path,
+    })),
+    effectiveOn: request.effectiveOn ?? request.today,
   };
 }
 
@@ -254,16 +288,7 @@ function parentOf(
       return refuse('unknown_parent', 'into.parentCode', `parent unit ${parentCode} does not exist`, {
         parentCode,
       });
-    if (named.retiredInto)
-      return refuse(
-        'unit_retired',
-        'into.parentCode',
-        `unit ${named.code} has already gone into ${named.retiredInto}`,
-        {
-          code: named.code,
-          successor: named.retiredInto,
-        },
-      );
+    if (named.retiredInto) return alreadyRetired('into.parentCode', named);
     return { ok: true, plan: named };
   }
   if (parentCode === null || existing) return { ok: true, plan: null };
@@ -292,11 +317,7 @@ export function planDissolve(
   parent: TreeNode | null,
   when: { effectiveOn?: string | undefined; today: string },
 ): Decision<MergePlan> {
-  if (unit.retiredInto)
-    return refuse('unit_retired', 'code', `unit ${unit.code} has already gone into ${unit.retiredInto}`, {
-      code: unit.code,
-      successor: unit.retiredInto,
-    });
+  if (unit.retiredInto) return alreadyRetired('code', unit);
   if (!parent)
     return refuse(
       'cannot_dissolve_root',

@@ -30,16 +30,20 @@ export interface SummaryInput {
   timeZone: string;
 }
 
-export interface TaskSummary {
-  key: string;
-  title: string;
-  dueOn: string;
+/** How many units stand at each status of a task, and how many of them are late with it. */
+export interface StatusCounts {
   done: number;
   inProgress: number;
   blocked: number;
   notStarted: number;
   noReport: number;
   overdue: number;
+}
+
+export interface TaskSummary extends StatusCounts {
+  key: string;
+  title: string;
+  dueOn: string;
 }
 
 export interface UnitRef {
@@ -169,15 +173,6 @@ export interface RollUpInput {
   units: UnitStatuses[];
   now: Date;
   timeZone: string;
-}
-
-interface StatusCounts {
-  done: number;
-  inProgress: number;
-  blocked: number;
-  notStarted: number;
-  noReport: number;
-  overdue: number;
 }
 
 const noCounts = (): StatusCounts => ({
@@ -350,4 +345,36 @@ export function formerNames(
   const former = code === undefined ? undefined : formerly?.[code];
   if (!former || former.length === 0) return undefined;
   return former.map((unit) => unit.name).join(', ');
+}
+
+/**
+ * What a unit was formed from during the campaign, as the suffix every place puts after its name (the
+ * chat, the workbook, the console): `inWords` says the joined names in the reader's language, the
+ * catalogues' `formerly` (" (trước đây: {{names}})"); '' for a unit formed by no merge.
+ */
+export function formerSuffix(
+  formerly: Readonly<Record<string, readonly UnitRef[]>> | undefined,
+  code: string | undefined,
+  inWords: (names: string) => string,
+): string {
+  const names = formerNames(formerly, code);
+  return names === undefined ? '' : inWords(names);
+}
+
+/** A unit's name followed by its formerSuffix: "UBND xã Bình Lư (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)". */
+export function nameWithFormer(
+  unit: { code?: string | undefined; name: string },
+  formerly: Readonly<Record<string, readonly UnitRef[]>> | undefined,
+  inWords: (names: string) => string,
+): string {
+  return `${unit.name}${formerSuffix(formerly, unit.code, inWords)}`;
+}
+
+/** Units, each carrying its formerSuffix as `formerly`: for text that may cut a long name but never the suffix. */
+export function withFormerSuffixes<T extends { code?: string | undefined }>(
+  units: readonly T[],
+  formerly: Readonly<Record<string, readonly UnitRef[]>> | undefined,
+  inWords: (names: string) => string,
+): (T & { formerly: string })[] {
+  return units.map((unit) => ({ ...unit, formerly: formerSuffix(formerly, unit.code, inWords) }));
 }

@@ -29,6 +29,16 @@ export function isOverdue(dueOn: Date, now: Date, timeZone: string): boolean {
   return now.getTime() >= dueInstant(dueOn, timeZone).getTime();
 }
 
+/** How many days a task is late at `now`: 1 on the day after its due day, counting every day since. */
+export function daysLate(dueOn: Date, now: Date, timeZone: string): number {
+  return Math.floor((now.getTime() - dueInstant(dueOn, timeZone).getTime()) / 86_400_000) + 1;
+}
+
+/** An instant as dd/MM/yyyy HH:mm in a time zone, as workbooks and the console show times. */
+export function formatInstant(instant: Date, timeZone: string): string {
+  return DateTime.fromJSDate(instant, { zone: timeZone }).toFormat('dd/MM/yyyy HH:mm');
+}
+
 /** The calendar date of an instant in a time zone, as stored for DATE columns. */
 export function localDate(instant: Date, timeZone: string): Date {
   return dateFromIso(DateTime.fromJSDate(instant, { zone: timeZone }).toISODate() ?? isoDate(instant));

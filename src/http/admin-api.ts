@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Channel } from '../channels/channel.ts';
 import type { Db } from '../db/client.ts';
 import { policySchema, reportScheduleSchema } from '../domain/policy.ts';
-import { isValidIsoDate } from '../domain/time.ts';
 import { DIGEST_TIME } from '../domain/weekly-digest.ts';
 import { callerForSecret } from '../services/api-tokens.ts';
 import type { Actor } from '../services/audit.ts';
@@ -29,6 +28,7 @@ import { requireSupervisor, requireWholeOrganisation } from '../services/scope.t
 import { upsertUnit } from '../services/units.ts';
 import type { AttachmentFile } from '../conversation/attachments.ts';
 import type { AttachmentRef } from '../domain/message.ts';
+import { code, codeParam, idParam, isoDate } from './api-fields.ts';
 import { callerOf, setCaller } from './api-caller.ts';
 import { registerAuditApi } from './audit-api.ts';
 import { registerImportApi } from './import-api.ts';
@@ -57,16 +57,7 @@ export interface JobsApi {
   run(name: string, options: { at: Date; dryRun: boolean; now: Date; actor?: Actor }): Promise<unknown>;
 }
 
-const code = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .regex(/^[\p{L}\p{N}_.\-/]+$/u, 'letters, digits, _ . - / only');
 const text = (max: number) => z.string().trim().min(1).max(max);
-const isoDate = z.string().refine(isValidIsoDate, 'a date as YYYY-MM-DD');
-const codeParam = z.object({ code });
-const idParam = z.object({ id: z.string().min(1).max(64) });
 
 const unitBody = z.strictObject({
   name: text(300),

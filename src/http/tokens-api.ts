@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isValidIsoDate } from '../domain/time.ts';
 import { createApiToken, listApiTokens, revokeApiToken } from '../services/api-tokens.ts';
 import type { AdminApiDeps } from './admin-api.ts';
+import { idParam, isoDate } from './api-fields.ts';
 import { callerOf } from './api-caller.ts';
 
 const tokenBody = z.strictObject({
@@ -14,9 +14,8 @@ const tokenBody = z.strictObject({
     .regex(/^[\p{L}\p{N} _.-]+$/u, 'letters, digits, spaces, _ . - only'),
   role: z.enum(['admin', 'leader']),
   unitCode: z.string().trim().min(1).max(64),
-  expiresOn: z.string().refine(isValidIsoDate, 'a date as YYYY-MM-DD').nullish(),
+  expiresOn: isoDate.nullish(),
 });
-const idParam = z.object({ id: z.string().min(1).max(64) });
 
 /**
  * Operators' API tokens (admins only, within their subtree): POST makes one and answers its secret once,

@@ -1,20 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isValidIsoDate } from '../domain/time.ts';
 import { dissolveUnit, mergeUnits } from '../services/reorganise.ts';
 import { unitHistory } from '../services/unit-history.ts';
 import { describeUnit } from '../services/units.ts';
 import type { AdminApiDeps } from './admin-api.ts';
+import { code, codeParam, isoDate } from './api-fields.ts';
 import { callerOf } from './api-caller.ts';
-
-const code = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .regex(/^[\p{L}\p{N}_.\-/]+$/u, 'letters, digits, _ . - / only');
-const isoDate = z.string().refine(isValidIsoDate, 'a date as YYYY-MM-DD');
-const codeParam = z.object({ code });
 
 const mergeBody = z.strictObject({
   from: z.array(code).min(1).max(1_000),

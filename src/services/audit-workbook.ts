@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { formatInstant } from '../domain/time.ts';
 import type { AuditView } from './audit.ts';
 import { loadExcel } from './excel.ts';
 import { addTable, type PlainText } from './summary-workbook.ts';
@@ -37,7 +37,7 @@ export async function buildAuditWorkbook(
     t('audit.sheet'),
     columns.map((column) => t(`audit.columns.${column}`)),
     rows.map((row) => [
-      DateTime.fromJSDate(row.at, { zone: timeZone }).toFormat('dd/MM/yyyy HH:mm'),
+      formatInstant(row.at, timeZone),
       named(`audit.actorKinds.${row.actor.kind}`, row.actor.kind),
       row.actor.name ?? '',
       row.actor.code ?? '',

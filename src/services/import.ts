@@ -35,6 +35,7 @@ import { readSpreadsheet } from './import-files.ts';
 import type { NewsRenderer } from './ports.ts';
 import { carryOut, loadNodes } from './reorganise.ts';
 import { recordUnitEvents } from './unit-history.ts';
+import { changeTree } from './units.ts';
 import { requireAdmin } from './scope.ts';
 
 export { decodeText, excelCell, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, readSpreadsheet } from './import-files.ts';
@@ -139,74 +140,70 @@ export async function importSpreadsheet(
   const newId = options.newId ?? randomUUID;
   const dryRun = options.dryRun ?? false;
 
-  return db.$transaction(
-    async (tx) => {
-      // The same lock as a single unit upsert: the tree does not move under us while we plan.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('unit-tree'))`;
-      const [stored, officials] = await Promise.all([
-        tx.unit.findMany({
-          select: {
-            id: true,
-            code: true,
-            name: true,
-            parentId: true,
-            path: true,
-            blockCodes: true,
-            retiredAt: true,
-            successor: { select: { code: true } },
-          },
-        }),
-        tx.official.findMany({
-          select: { id: true, code: true, name: true, unitId: true, role: true, phone: true },
-        }),
-      ]);
-      // Units that left the tree keep their place (their paths follow a moved ancestor) but no row may name them.
-      const units = stored.map(({ retiredAt: _retiredAt, successor: _successor, ...unit }) => unit);
-      const retired = new Map(
-        stored.filter((unit) => unit.retiredAt).map((unit) => [unit.code, unit.successor?.code ?? null]),
-      );
-      const scopePath = caller.principal.root?.path ?? null;
-      const { upserted, merging } = splitMergeRows(rows.units);
-      const { errors, plan } = planImport(
-        { ...rows, units: upserted },
-        { units, officials },
-        newId,
-        scopePath,
-      );
-      const merges = planImportMerges(merging, {
-        unitSheet: rows.unitSheet,
-        existing: units.filter((unit) => !retired.has(unit.code)),
-        upserted,
-        plan,
-        scopePath,
-      });
-      const rank = (sheet: string) => (sheet === rows.unitSheet ? 0 : 1);
-      const allErrors = [
-        ...rows.errors,
-        ...errors,
-        ...merges.errors,
-        ...retiredReferences(rows, retired),
-      ].sort((a, b) => rank(a.sheet) - rank(b.sheet) || a.row - b.row);
-      if (allErrors.length > 0 || !plan) throw rejectRows(allErrors);
-      const counts = { units: plan.counts.units, officials: plan.counts.officials };
-      if (dryRun) {
-        const preview = previewImport(rows, { units, officials }, plan, merges.merges);
-        return {
-          dryRun,
-          units: preview.units ?? counts.units,
-          officials: preview.officials ?? counts.officials,
-        };
-      }
-      const createdOfficialIds = await applyPlan(tx, plan, newId);
-      for (const batch of chunks(importAudit(plan, { units, officials }, createdOfficialIds, caller)))
-        await recordAudit(tx, ...batch);
-      await recordUnitEvents(tx, caller.actor, importHistory(plan, units));
-      if (merges.merges.length === 0) return { dryRun, ...counts };
-      await applyMerges(tx, merges.merges, caller, options.reorganise);
-      return { dryRun, ...counts, merges: merges.merges };
-    },
-    { timeout: 120_000, maxWait: 30_000 },
+  // Under the tree lock, as a single unit upsert: the tree does not move while we plan.
+  return changeTree(db, async (tx) => {
+    const { units, officials, retired } = await storedOrganisation(tx);
+    const scopePath = caller.principal.root?.path ?? null;
+    const { upserted, merging } = splitMergeRows(rows.units);
+    const { errors, plan } = planImport({ ...rows, units: upserted }, { units, officials }, newId, scopePath);
+    const merges = planImportMerges(merging, {
+      unitSheet: rows.unitSheet,
+      existing: units.filter((unit) => !retired.has(unit.code)),
+      upserted,
+      plan,
+      scopePath,
+    });
+    const rank = (sheet: string) => (sheet === rows.unitSheet ? 0 : 1);
+    const allErrors = [...rows.errors, ...errors, ...merges.errors, ...retiredReferences(rows, retired)].sort(
+      (a, b) => rank(a.sheet) - rank(b.sheet) || a.row - b.row,
+    );
+    if (allErrors.length > 0 || !plan) throw rejectRows(allErrors);
+    const counts = { units: plan.counts.units, officials: plan.counts.officials };
+    if (dryRun) {
+      const preview = previewImport(rows, { units, officials }, plan, merges.merges);
+      return {
+        dryRun,
+        units: preview.units ?? counts.units,
+        officials: preview.officials ?? counts.officials,
+      };
+    }
+    const createdOfficialIds = await applyPlan(tx, plan, newId);
+    for (const batch of chunks(importAudit(plan, { units, officials }, createdOfficialIds, caller)))
+      await recordAudit(tx, ...batch);
+    await recordUnitEvents(tx, caller.actor, importHistory(plan, units));
+    if (merges.merges.length === 0) return { dryRun, ...counts };
+    await applyMerges(tx, merges.merges, caller, options.reorganise);
+    return { dryRun, ...counts, merges: merges.merges };
+  });
+}
+
+/**
+ * Every unit and official as the plan compares the file with them. Units that left the tree keep their place
+ * (their paths follow a moved ancestor) but no row may name them: `retired` says where each went.
+ */
+async function storedOrganisation(tx: Tx) {
+  const [stored, officials] = await Promise.all([
+    tx.unit.findMany({
+      select: {
+        id: true,
+        code: true,
+        name: true,
+        parentId: true,
+        path: true,
+        blockCodes: true,
+        retiredAt: true,
+        successor: { select: { code: true } },
+      },
+    }),
+    tx.official.findMany({
+      select: { id: true, code: true, name: true, unitId: true, role: true, phone: true },
+    }),
+  ]);
+  const units = stored.map(({ retiredAt: _retiredAt, successor: _successor, ...unit }) => unit);
+  const retired = new Map(
+    stored.filter((unit) => unit.retiredAt).map((unit) => [unit.code, unit.successor?.code ?? null]),
   );
+  return { units, officials, retired };
 }
 
 /** The file's merges, each as POST /api/units/merge would make it, after the rest of the file is applied. */

@@ -19,7 +19,7 @@ import { requireAdmin } from './scope.ts';
 import { transferToSuccessor, type TransferResult } from './succession.ts';
 import { activeAccounts, recipientOf } from './sweeps.ts';
 import { recordUnitEvents, type UnitEventInput } from './unit-history.ts';
-import type { UnitView } from './units.ts';
+import { changeTree, type UnitView } from './units.ts';
 
 /*
  * Merging units and dissolving a level (POST /api/units/merge, POST /api/units/:code/dissolve, the import's
@@ -104,9 +104,6 @@ export async function loadNodes(
   return nodes;
 }
 
-/** Serialises tree changes, as a single unit upsert and the import do. */
-const lockTree = (tx: Tx) => tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('unit-tree'))`;
-
 /**
  * Merges the units of `from` into one: a new unit, or the existing one named in `into.code` (renamed, or
  * moved, when `into` says so). Everything they had passes to it (succession.ts), they leave the tree, and
@@ -120,24 +117,16 @@ export async function mergeUnits(
 ): Promise<ReorganiseResult> {
   requireAdmin(caller.principal);
   const dates = when(deps, input.effectiveOn);
-  return deps.db.$transaction(
-    async (tx) => {
-      await lockTree(tx);
-      const named = [
-        ...input.from,
-        input.into.code,
-        ...(input.into.parentCode ? [input.into.parentCode] : []),
-      ];
-      const nodes = await loadNodes(tx, named, caller.principal, deps.timeZone);
-      // A successor's code taken outside the caller's subtree: as PUT /api/units/:code answers for it.
-      if (!nodes.has(input.into.code) && (await tx.unit.count({ where: { code: input.into.code } })) > 0)
-        throw notFound('unit', input.into.code);
-      const decision = planMerge({ ...input, ...dates }, nodes, randomUUID());
-      if (!decision.ok) throw refused(decision.refusal);
-      return carryOut(tx, deps, decision.plan, 'merged', caller, input.into.blockCodes);
-    },
-    { timeout: 120_000, maxWait: 30_000 },
-  );
+  return changeTree(deps.db, async (tx) => {
+    const named = [...input.from, input.into.code, ...(input.into.parentCode ? [input.into.parentCode] : [])];
+    const nodes = await loadNodes(tx, named, caller.principal, deps.timeZone);
+    // A successor's code taken outside the caller's subtree: as PUT /api/units/:code answers for it.
+    if (!nodes.has(input.into.code) && (await tx.unit.count({ where: { code: input.into.code } })) > 0)
+      throw notFound('unit', input.into.code);
+    const decision = planMerge({ ...input, ...dates }, nodes, randomUUID());
+    if (!decision.ok) throw refused(decision.refusal);
+    return carryOut(tx, deps, decision.plan, 'merged', caller, input.into.blockCodes);
+  });
 }
 
 /**
@@ -152,26 +141,22 @@ export async function dissolveUnit(
 ): Promise<ReorganiseResult> {
   requireAdmin(caller.principal);
   const dates = when(deps, input.effectiveOn);
-  return deps.db.$transaction(
-    async (tx) => {
-      await lockTree(tx);
-      const nodes = await loadNodes(tx, [code], caller.principal, deps.timeZone);
-      const unit = nodes.get(code);
-      if (!unit) throw notFound('unit', code);
-      const parent = [...nodes.values()].find((node) => node.id === unit.parentId) ?? null;
-      // Its parent must be the caller's too: dissolving the root of one's own subtree reaches above it.
-      if (parent && !covers(caller.principal, parent.path))
-        throw refused({
-          code: 'cannot_dissolve_root',
-          field: 'code',
-          message: `unit ${code} is the root of your subtree`,
-        });
-      const decision = planDissolve(unit, parent, dates);
-      if (!decision.ok) throw refused(decision.refusal);
-      return carryOut(tx, deps, decision.plan, 'dissolved', caller);
-    },
-    { timeout: 120_000, maxWait: 30_000 },
-  );
+  return changeTree(deps.db, async (tx) => {
+    const nodes = await loadNodes(tx, [code], caller.principal, deps.timeZone);
+    const unit = nodes.get(code);
+    if (!unit) throw notFound('unit', code);
+    const parent = [...nodes.values()].find((node) => node.id === unit.parentId) ?? null;
+    // Its parent must be the caller's too: dissolving the root of one's own subtree reaches above it.
+    if (parent && !covers(caller.principal, parent.path))
+      throw refused({
+        code: 'cannot_dissolve_root',
+        field: 'code',
+        message: `unit ${code} is the root of your subtree`,
+      });
+    const decision = planDissolve(unit, parent, dates);
+    if (!decision.ok) throw refused(decision.refusal);
+    return carryOut(tx, deps, decision.plan, 'dissolved', caller);
+  });
 }
 
 /** Writes a decided plan with its history, audit rows and notices; answers the successor. */

@@ -1,7 +1,7 @@
 import type ExcelJS from 'exceljs';
-import { DateTime } from 'luxon';
 import type { Status } from '../domain/status.ts';
-import { dueInstant, formatDate, isOverdue } from '../domain/time.ts';
+import { nameWithFormer } from '../domain/summary.ts';
+import { daysLate, formatDate, formatInstant, isOverdue } from '../domain/time.ts';
 import { loadExcel } from './excel.ts';
 import type { CampaignRollUp } from './summaries.ts';
 import type { OrganisationChange } from './unit-lineage.ts';
@@ -57,94 +57,17 @@ export function addTable(
  * every unit × task, the late items, and the exemplars. Dates as dd/MM/yyyy (HH:mm) in the time zone.
  */
 export async function buildSummaryWorkbook(input: WorkbookInput): Promise<Buffer> {
-  const { rolled, t, timeZone, now } = input;
-  const stamp = (date: Date) => DateTime.fromJSDate(date, { zone: timeZone }).toFormat('dd/MM/yyyy HH:mm');
+  const { t, timeZone } = input;
+  const stamp = (date: Date) => formatInstant(date, timeZone);
+  const h = (key: string) => t(`workbook.${key}`);
   const workbook = new (await loadExcel()).Workbook();
   workbook.creator = 'thidua-bot';
-  workbook.created = now;
+  workbook.created = input.now;
 
-  const summary = workbook.addWorksheet(t('workbook.summarySheet'));
-  const period = t('workbook.period', {
-    from: formatDate(rolled.campaign.startsOn),
-    to: formatDate(rolled.campaign.endsOn),
-  });
-  const [first = '', ...rest] = input.summaryLines;
-  for (const line of [first, period, ...rest]) summary.addRow([line]);
-  summary.getRow(1).font = { bold: true, size: 13 };
-  summary.getColumn(1).width = Math.min(
-    Math.max(...input.summaryLines.map((line) => line.length), period.length, 20) + 2,
-    120,
-  );
-
-  const detail: Row[] = [];
-  const late: Row[] = [];
-  // A unit formed by a merge during the campaign is named with what it was formed from.
-  const nameOf = (unit: { code: string; name: string }) => {
-    const former = rolled.formerly[unit.code];
-    return former
-      ? `${unit.name}${t('summary.formerly', { names: former.map((f) => f.name).join(', ') })}`
-      : unit.name;
-  };
-  for (const unit of rolled.units) {
-    const unitName = nameOf(unit);
-    rolled.tasks.forEach((task, index) => {
-      const status = unit.statuses[index] ?? null;
-      const info = unit.details?.[index] ?? null;
-      if (status !== null) {
-        detail.push([
-          unit.code,
-          unitName,
-          task.key,
-          task.title,
-          formatDate(task.dueOn),
-          input.statusLabel(status),
-          info?.percent ?? null,
-          info?.note ?? '',
-          info ? stamp(info.reportedAt) : '',
-          info ? `${info.reportedByName} (${info.reportedBy})` : '',
-        ]);
-      }
-      if (status !== 'done' && isOverdue(task.dueOn, now, timeZone)) {
-        const days =
-          Math.floor((now.getTime() - dueInstant(task.dueOn, timeZone).getTime()) / 86_400_000) + 1;
-        late.push([
-          unit.code,
-          unitName,
-          task.key,
-          task.title,
-          formatDate(task.dueOn),
-          input.statusLabel(status),
-          days,
-        ]);
-      }
-    });
-  }
-  const h = (key: string) => t(`workbook.${key}`);
-  addTable(
-    workbook,
-    h('detailSheet'),
-    [
-      'unitCode',
-      'unitName',
-      'taskKey',
-      'taskTitle',
-      'due',
-      'status',
-      'percent',
-      'note',
-      'reportedAt',
-      'reportedBy',
-    ].map(h),
-    detail,
-    h('noReports'),
-  );
-  addTable(
-    workbook,
-    h('lateSheet'),
-    ['unitCode', 'unitName', 'taskKey', 'taskTitle', 'due', 'status', 'daysLate'].map(h),
-    late,
-    h('noLate'),
-  );
+  addSummarySheet(workbook, input);
+  const { reported, late } = unitTaskRows(input, stamp);
+  addTable(workbook, h('detailSheet'), REPORTED_COLUMNS.map(h), reported, h('noReports'));
+  addTable(workbook, h('lateSheet'), LATE_COLUMNS.map(h), late, h('noLate'));
   addTable(
     workbook,
     h('exemplarSheet'),
@@ -157,22 +80,103 @@ export async function buildSummaryWorkbook(input: WorkbookInput): Promise<Buffer
     addTable(
       workbook,
       h('changesSheet'),
-      ['effectiveOn', 'recordedAt', 'change', 'unitCode', 'unitName', 'changeFrom', 'changeTo', 'actor'].map(
-        h,
-      ),
-      input.changes.map((change) => [
-        formatDate(change.effectiveOn ?? change.at),
-        stamp(change.at),
-        t(`workbook.changeKinds.${change.kind}`),
-        change.unitCode,
-        change.unitName,
-        change.from ?? '',
-        change.to ?? '',
-        change.actor,
-      ]),
+      CHANGE_COLUMNS.map(h),
+      changeRows(input.changes, t, stamp),
       h('noChanges'),
     );
   return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+const REPORTED_COLUMNS = [
+  'unitCode',
+  'unitName',
+  'taskKey',
+  'taskTitle',
+  'due',
+  'status',
+  'percent',
+  'note',
+  'reportedAt',
+  'reportedBy',
+];
+const LATE_COLUMNS = ['unitCode', 'unitName', 'taskKey', 'taskTitle', 'due', 'status', 'daysLate'];
+const CHANGE_COLUMNS = [
+  'effectiveOn',
+  'recordedAt',
+  'change',
+  'unitCode',
+  'unitName',
+  'changeFrom',
+  'changeTo',
+  'actor',
+];
+
+/** The summary as the chat shows it, its campaign's period under the first line, in one wide column. */
+function addSummarySheet(workbook: ExcelJS.Workbook, input: WorkbookInput): void {
+  const { rolled, t } = input;
+  const summary = workbook.addWorksheet(t('workbook.summarySheet'));
+  const period = t('workbook.period', {
+    from: formatDate(rolled.campaign.startsOn),
+    to: formatDate(rolled.campaign.endsOn),
+  });
+  const [first = '', ...rest] = input.summaryLines;
+  for (const line of [first, period, ...rest]) summary.addRow([line]);
+  summary.getRow(1).font = { bold: true, size: 13 };
+  summary.getColumn(1).width = Math.min(
+    Math.max(...input.summaryLines.map((line) => line.length), period.length, 20) + 2,
+    120,
+  );
+}
+
+/**
+ * One row per unit × task: every reported status (with the report's details), and every task not done
+ * after its due day (with how many days late). A unit formed by a merge during the campaign is named with
+ * what it was formed from.
+ */
+function unitTaskRows(input: WorkbookInput, stamp: (date: Date) => string): { reported: Row[]; late: Row[] } {
+  const { rolled, now, timeZone } = input;
+  const reported: Row[] = [];
+  const late: Row[] = [];
+  for (const unit of rolled.units) {
+    const unitName = nameWithFormer(unit, rolled.formerly, (names) => input.t('summary.formerly', { names }));
+    rolled.tasks.forEach((task, index) => {
+      const status = unit.statuses[index] ?? null;
+      const info = unit.details?.[index] ?? null;
+      const row = [
+        unit.code,
+        unitName,
+        task.key,
+        task.title,
+        formatDate(task.dueOn),
+        input.statusLabel(status),
+      ];
+      if (status !== null)
+        reported.push([
+          ...row,
+          info?.percent ?? null,
+          info?.note ?? '',
+          info ? stamp(info.reportedAt) : '',
+          info ? `${info.reportedByName} (${info.reportedBy})` : '',
+        ]);
+      if (status !== 'done' && isOverdue(task.dueOn, now, timeZone))
+        late.push([...row, daysLate(task.dueOn, now, timeZone)]);
+    });
+  }
+  return { reported, late };
+}
+
+/** The organisation's changes during the campaign, the kind of change in the reader's words. */
+function changeRows(changes: OrganisationChange[], t: PlainText, stamp: (date: Date) => string): Row[] {
+  return changes.map((change) => [
+    formatDate(change.effectiveOn ?? change.at),
+    stamp(change.at),
+    t(`workbook.changeKinds.${change.kind}`),
+    change.unitCode,
+    change.unitName,
+    change.from ?? '',
+    change.to ?? '',
+    change.actor,
+  ]);
 }
 
 /** Chat text to workbook text: tags dropped, the escapes undone. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, Queryable } from '../db/client.ts';
+import type { Db, Queryable, Tx } from '../db/client.ts';
 import { covers, type Principal } from '../domain/scope.ts';
 import { isWithin, unitPath } from '../domain/unit-tree.ts';
 import { fieldChanges, recordAudit, SYSTEM_CALLER, type AuditEntry, type Caller } from './audit.ts';
@@ -23,6 +23,23 @@ export interface UnitView {
 }
 
 /**
+ * Serialises the changes of the tree (an upsert, a merge or dissolution, an import): a move and a
+ * concurrent move under it could otherwise form a cycle, and a plan is made against a tree that stays put.
+ */
+export const lockUnitTree = (tx: Tx) => tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('unit-tree'))`;
+
+/** A transaction that changes many units at once (a merge, a dissolution, an import), under the tree lock. */
+export function changeTree<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.$transaction(
+    async (tx) => {
+      await lockUnitTree(tx);
+      return work(tx);
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+}
+
+/**
  * Creates or updates a unit by its code; moving it carries its whole subtree along. The caller must be an
  * admin, the unit (when it exists) and its parent must lie in their subtree (else they are unknown to them),
  * and the unit must stay there; its own current parent is fine (renaming the root of one's subtree). Each
@@ -39,8 +56,7 @@ export async function upsertUnit(
   const { principal } = caller;
   requireAdmin(principal);
   return db.$transaction(async (tx) => {
-    // Serialise tree changes: a move and a concurrent move under it could otherwise form a cycle.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('unit-tree'))`;
+    await lockUnitTree(tx);
     const existing = await tx.unit.findUnique({
       where: { code },
       include: { parent: { select: { code: true } } },

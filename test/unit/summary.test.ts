@@ -2,15 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { Status } from '../../src/domain/status.ts';
 import {
   formerNames,
+  formerSuffix,
+  nameWithFormer,
   pastDueFlags,
   rollUpWithBreakdown,
   STATUS_LETTERS,
   statusesFromLetters,
   summarise,
+  withFormerSuffixes,
   type GroupedUnit,
   type SummaryInput,
 } from '../../src/domain/summary.ts';
-import { dateFromIso, isOverdue } from '../../src/domain/time.ts';
+import { dateFromIso, daysLate, formatInstant, isOverdue } from '../../src/domain/time.ts';
 
 const units = [
   { id: 'u1', code: 'TD-BINHLU', name: 'UBND xã Bình Lư' },
@@ -221,5 +224,67 @@ describe('formerNames', () => {
   });
   it('answers nothing for a summary with no merges at all', () => {
     expect(formerNames(undefined, 'XA-BL')).toBeUndefined();
+  });
+});
+
+describe('nameWithFormer', () => {
+  const formerly = {
+    'XA-BL': [
+      { code: 'XA-BL-CU', name: 'UBND xã Bình Lư' },
+      { code: 'XA-BG', name: 'UBND xã Bản Giang' },
+    ],
+  };
+  const vietnamese = (names: string) => ` (trước đây: ${names})`;
+  it.each([
+    [
+      "a unit formed by a merge: its name, then what it was formed from in the reader's words",
+      { code: 'XA-BL', name: 'UBND xã Bình Lư (mới)' },
+      'UBND xã Bình Lư (mới) (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)',
+    ],
+    [
+      'a unit formed by no merge: its name alone',
+      { code: 'XA-SB', name: 'UBND xã Sơn Bình' },
+      'UBND xã Sơn Bình',
+    ],
+    ['a unit without a code: its name alone', { name: 'UBND xã Sơn Bình' }, 'UBND xã Sơn Bình'],
+  ])('%s', (_case, unit, expected) => {
+    expect(nameWithFormer(unit, formerly, vietnamese)).toBe(expected);
+  });
+  it('gives the suffix alone, or nothing, for text that may cut a long name but never the suffix', () => {
+    expect(formerSuffix(formerly, 'XA-BL', (names) => ` (formerly: ${names})`)).toBe(
+      ' (formerly: UBND xã Bình Lư, UBND xã Bản Giang)',
+    );
+    expect(formerSuffix(undefined, 'XA-BL', vietnamese)).toBe('');
+    expect(
+      withFormerSuffixes(
+        [
+          { code: 'XA-BL', name: 'UBND xã Bình Lư (mới)' },
+          { code: 'XA-SB', name: 'UBND xã Sơn Bình' },
+        ],
+        formerly,
+        vietnamese,
+      ),
+    ).toEqual([
+      {
+        code: 'XA-BL',
+        name: 'UBND xã Bình Lư (mới)',
+        formerly: ' (trước đây: UBND xã Bình Lư, UBND xã Bản Giang)',
+      },
+      { code: 'XA-SB', name: 'UBND xã Sơn Bình', formerly: '' },
+    ]);
+  });
+});
+
+describe('days late and instants, as the workbooks write them', () => {
+  const zone = 'Asia/Ho_Chi_Minh';
+  it.each([
+    ['the first minute after the due day', '2026-07-10T17:00:00Z', 1],
+    ['the last minute of the day after the due day', '2026-07-11T16:59:00Z', 1],
+    ['the first minute of the third day after the due day', '2026-07-12T17:00:00Z', 3],
+  ])('%s', (_case, at, expected) => {
+    expect(daysLate(dateFromIso('2026-07-10'), new Date(at), zone)).toBe(expected);
+  });
+  it('writes an instant as dd/MM/yyyy HH:mm in the time zone', () => {
+    expect(formatInstant(new Date('2026-07-13T03:05:00Z'), zone)).toBe('13/07/2026 10:05');
   });
 });
