@@ -18,7 +18,8 @@ import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createRedis } from '../../src/redis.ts';
 import type { Clock } from '../../src/services/ports.ts';
-import { linkGuard, RedisThrottle } from '../../src/throttle.ts';
+import { RedisLinkAttempts } from '../../src/throttle.ts';
+import type { LinkAttemptLimits } from '../../src/services/ports.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
 import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
@@ -58,6 +59,8 @@ export async function startInProcess(
     log?: { level: string; destination: DestinationStream };
     /** The Redis key prefix: two instances given the same one share their counters, as in production. */
     prefix?: string;
+    /** Link-code limits other than the service's (a smaller guard, to flood it quickly). */
+    linkLimits?: LinkAttemptLimits;
     /** More of the web role's settings (METRICS_TOKEN, the verification tag…). */
     server?: Partial<ServerDeps>;
   } = {},
@@ -108,8 +111,7 @@ export async function startInProcess(
   const dialogue = new Dialogue({
     db,
     render,
-    throttle: new RedisThrottle(redis, prefix),
-    linkGuard: linkGuard(redis, prefix),
+    linkAttempts: new RedisLinkAttempts(redis, prefix, options.linkLimits),
     clock,
     timeZone: 'Asia/Ho_Chi_Minh',
     logger,

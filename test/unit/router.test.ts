@@ -8,7 +8,8 @@ import { requireLinked, requireRole, Turn, type Member } from '../../src/convers
 import { NeedsPrisma } from '../../src/db/raw-transactions.ts';
 import { isSupervisor } from '../../src/domain/scope.ts';
 import { createTranslator } from '../../src/i18n.ts';
-import type { Throttle } from '../../src/services/ports.ts';
+import type { LinkAttempts } from '../../src/services/ports.ts';
+import { LINK_ATTEMPT_LIMITS } from '../../src/throttle.ts';
 import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
@@ -19,10 +20,11 @@ const render = new Renderer(createTranslator(), 'Asia/Ho_Chi_Minh');
 const TASK = '01234567-89ab-4def-8123-456789abcdef';
 const CAMPAIGN = '0190f0f0-1234-7abc-8def-0123456789ab';
 
-/** Routing reads no throttle: only a link route's steps do. */
-const unusedThrottle: Throttle = {
-  isBlocked: () => Promise.reject(new Error('routing reads no throttle')),
-  fail: () => Promise.reject(new Error('routing counts nothing')),
+/** Routing counts no attempt: only a link route's steps do. */
+const unusedAttempts: LinkAttempts = {
+  attempt: () => Promise.reject(new Error('routing counts nothing')),
+  linked: () => Promise.reject(new Error('routing counts nothing')),
+  limits: LINK_ATTEMPT_LIMITS,
 };
 
 /** An event that names itself in test titles as a person would see it. */
@@ -44,7 +46,7 @@ const press = (data: string) => event({ kind: 'choice', data });
 
 describe('the route table', () => {
   const routes = dialogueRoutes({
-    throttle: unusedThrottle,
+    linkAttempts: unusedAttempts,
     linkCodeKeys: TEST_LINK_CODE_KEYS,
     numberedChoiceChannels: new Set(['zalo']),
   });
