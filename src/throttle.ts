@@ -103,19 +103,20 @@ export class RedisLinkAttempts implements LinkAttempts {
     this.redis = commands;
   }
 
+  /** One hash tag for every key, so the script's keys share a slot on a Redis Cluster too. */
   private key(name: string): string {
-    return `${this.prefix}:throttle:${name}`;
+    return `${this.prefix}:throttle:{link}:${name}`;
   }
 
   async attempt(channel: string, chatId: string, senderId?: string): Promise<LinkAttemptDecision> {
-    const chat = this.key(`link:${channel}:${chatId}`);
+    const chat = this.key(`${channel}:${chatId}`);
     const [kind, waitMs, alert] = await this.redis.linkAttempt(
       chat,
       // Where a chat is its person's own (Telegram and Zalo private chats), the two keys are one.
-      senderId ? this.key(`link:${channel}:${senderId}`) : chat,
+      senderId ? this.key(`${channel}:${senderId}`) : chat,
       this.key(ALL_CHATS_KEY),
-      this.key(`link-slot:${channel}:${chatId}`),
-      this.key('link-guard-alerted'),
+      this.key(`slot:${channel}:${chatId}`),
+      this.key('alerted'),
       this.limits.perChat,
       this.limits.windowSeconds * 1000,
       this.limits.allChats,
@@ -131,4 +132,4 @@ export class RedisLinkAttempts implements LinkAttempts {
 }
 
 /** The key under which checked codes from every chat are counted together. */
-const ALL_CHATS_KEY = 'link:all-chats';
+const ALL_CHATS_KEY = 'all-chats';

@@ -85,7 +85,7 @@ async function start(chat: number, code: string, from = chat): Promise<string> {
 const codeRow = (code: string) =>
   env.db.linkCode.findUniqueOrThrow({ where: { codeHash: hashLinkCode(code, TEST_LINK_CODE_KEYS.current) } });
 const linkedChats = () => env.db.channelAccount.count({ where: { official: { role: { not: 'admin' } } } });
-const key = (name: string) => `${env.prefix}:throttle:${name}`;
+const key = (name: string) => `${env.prefix}:throttle:{link}:${name}`;
 
 /** The end of a throttle's window, without waiting 15 minutes: the key is still there, then expires. */
 async function windowPasses(name: string): Promise<void> {
@@ -114,10 +114,10 @@ describe('guessing link codes', () => {
     expect((await codeRow(real.B)).usedAt).toBeNull();
     expect(await linkedChats()).toBe(0);
     // Only the five checked codes counted as failures, here and across all chats.
-    expect(await env.redis.get(key(`link:telegram:${chat}`))).toBe('5');
-    expect(await env.redis.get(key('link:all-chats'))).toBe('5');
+    expect(await env.redis.get(key(`telegram:${chat}`))).toBe('5');
+    expect(await env.redis.get(key('all-chats'))).toBe('5');
 
-    await windowPasses(`link:telegram:${chat}`);
+    await windowPasses(`telegram:${chat}`);
     expect(await start(chat, real.A)).toContain('Cán bộ LG-A');
     expect((await codeRow(real.A)).usedBy).toBe(`telegram:${chat}`);
   }, 120_000);
@@ -147,7 +147,7 @@ describe('guessing link codes', () => {
   });
 
   it('a flood over the guard of all chats: one alert to the admins, and a right code still links', async () => {
-    await env.redis.del(key('link:all-chats'));
+    await env.redis.del(key('all-chats'));
     const linkedBefore = await linkedChats();
     const chats = Array.from({ length: LINK_ATTEMPT_LIMITS.allChats + 40 }, (_, i) => 10_000 + i);
     const answers: string[] = [];
@@ -177,7 +177,7 @@ describe('guessing link codes', () => {
     expect(await start(late, real.D)).toBe(slowed);
     expect((await codeRow(real.D)).usedAt).toBeNull();
     // After its one wait (the minute's slot ends), the official's right code links.
-    const slot = key(`link-slot:telegram:${late}`);
+    const slot = key(`slot:telegram:${late}`);
     expect(await env.redis.pttl(slot)).toBeGreaterThan(0);
     expect(await env.redis.pttl(slot)).toBeLessThanOrEqual(LINK_ATTEMPT_LIMITS.slowSeconds * 1000);
     await env.redis.del(slot);
