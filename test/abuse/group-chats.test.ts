@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventFromUpdate } from '../../src/channels/telegram/telegram.ts';
 import { createZaloOaChannel } from '../../src/channels/zalo/oa.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { OutboundMessage } from '../../src/domain/message.ts';
@@ -145,16 +146,23 @@ describe('group chats', () => {
       edited_message: { ...first.message, text: 'vướng kinh phí', edit_date: Math.floor(Date.now() / 1000) },
     });
     // A button pressed under a message in the group: a short notice on the button, nothing written.
-    await telegram({
-      update_id: nextUpdate++,
+    const press = (updateId: number) => ({
+      update_id: updateId,
       callback_query: {
-        id: 'cb-1',
+        id: `cb-${updateId}`,
         from: { id: 501, is_bot: false, first_name: 'Cán bộ' },
         chat_instance: '1',
         data: 'ack:0190f0f0-1234-7abc-8def-0123456789ab',
         message: { message_id: 1, date: 1, chat: supergroup, text: 'Kế hoạch' },
       },
     });
+    await telegram(press(nextUpdate++));
+    expect(await answersIn('telegram', String(supergroup.id))).toEqual([groupLine()]);
+    // What such a press answers on the button (the adapter hands it to Telegram's answerCallbackQuery).
+    const event = eventFromUpdate(press(nextUpdate++));
+    if (!event) throw new Error('the press was not read');
+    const pressed = await env.handle(event);
+    expect(pressed.notice).toBe(env.render.text('vi', 'link.groupOnlyShort').text);
     expect(await answersIn('telegram', String(supergroup.id))).toEqual([groupLine()]);
 
     // A group that adds the bot hears the line then, and not again when someone writes there.

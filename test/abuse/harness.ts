@@ -45,6 +45,8 @@ export interface InProcess {
   redis: Redis;
   prefix: string;
   render: Renderer;
+  /** The dialogue itself, for what a webhook does not show (the notice on a pressed button). */
+  handle: Dialogue['handle'];
   close(): Promise<void>;
 }
 
@@ -142,6 +144,7 @@ export async function startInProcess(
     redis,
     prefix,
     render,
+    handle: (event) => dialogue.handle(event),
     close: async () => {
       await app.close();
       const keys = await redis.keys(`${prefix}:*`);
