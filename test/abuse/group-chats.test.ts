@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFromUpdate } from '../../src/channels/telegram/telegram.ts';
+import { ZaloBotChannel } from '../../src/channels/zalo/bot-api.ts';
 import { createZaloOaChannel } from '../../src/channels/zalo/oa.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { OutboundMessage } from '../../src/domain/message.ts';
@@ -216,6 +217,21 @@ describe('group chats', () => {
     );
     expect(await answersIn('zalo', 'grp-77')).toEqual([groupLine()]);
     await expectNothingKeptBut(before);
+    // Delivered as the worker would, the line goes to the group's chat id.
+    const channel = new ZaloBotChannel({
+      token: '12345689:abuse',
+      apiRoot: zaloBot.url,
+      mode: 'polling',
+      webhookSecret: undefined,
+      publicUrl: undefined,
+      logger: createLogger('silent'),
+    });
+    const row = await env.db.outboxMessage.findFirstOrThrow({ where: { channel: 'zalo', chatId: 'grp-77' } });
+    await channel.send(row.chatId, row.payload as unknown as OutboundMessage);
+    expect(zaloBot.sent.map(({ chatId, text }) => ({ chatId, text }))).toEqual([
+      { chatId: 'grp-77', text: groupLine() },
+    ]);
+    expect(zaloBot.violations).toEqual([]);
     expect((await codeRow(codes.zalo)).usedAt).toBeNull();
 
     await zalo(zaloBot.update('u-601', 'message.text.received', { text: `/start ${codes.zalo}` }));
