@@ -94,6 +94,22 @@ describe('the route table', () => {
   ] as const)('%s goes to %s', (input, expected) => {
     expect(routeOf(input)).toBe(expected);
   });
+  it('sends anything from a group chat to the group-chat route first, a link code and a button included', () => {
+    const inGroup = (fields: Partial<InboundEvent> & Pick<InboundEvent, 'kind'>) =>
+      event({ chatId: '-42', chatKind: 'group', senderId: '501', ...fields });
+    for (const input of [
+      inGroup({ kind: 'command', command: 'start', args: 'ABCD-EFGH-JK' }),
+      inGroup({ kind: 'text', text: 'ABCDEFGHJK' }),
+      inGroup({ kind: 'text', text: 'đã xong' }),
+      inGroup({ kind: 'choice', data: `ack:${CAMPAIGN}` }),
+      inGroup({ kind: 'photo', ref: 'file-1' }),
+      inGroup({ kind: 'unsupported', what: 'added to a group' }),
+    ])
+      expect(routeOf(input)).toBe('group-chat (raw)');
+    expect(
+      routeOf(event({ kind: 'command', command: 'start', args: 'ABCD-EFGH-JK', chatKind: 'private' })),
+    ).toBe('link (prisma)');
+  });
 });
 
 /** A turn that needs no database: the steps under test only read and answer. */
