@@ -23,8 +23,8 @@ export interface LinkingDeps {
 export const isLinkCode = (text: string): boolean => normaliseLinkCode(text) !== null;
 
 /**
- * Linking a chat to an official with a one-time code (`/start CODE`, or the code alone), open to anyone,
- * and slowed down after wrong codes: per chat, and for all chats together.
+ * Linking a chat to an official with a one-time code (`/start CODE`, or the code alone), open to anyone;
+ * every attempt is counted before its code is checked (per chat, per person, and all chats together).
  */
 export function linking(deps: LinkingDeps) {
   /** Redeems a code (its attempt already counted). */
