@@ -14,6 +14,7 @@ import { createTranslator } from '../src/i18n.ts';
 import { createLogger } from '../src/logger.ts';
 import { upsertOfficial } from '../src/services/officials.ts';
 import { messageFromPayload } from '../src/services/outbox.ts';
+import { LINK_ATTEMPT_LIMITS } from '../src/throttle.ts';
 import { seedProvinceCampaign } from '../test/support/bulk-seed.ts';
 import { percentile, scratchDatabase } from './lib/harness.ts';
 
@@ -42,7 +43,11 @@ export async function main(): Promise<void> {
       db,
       render: new Renderer(createTranslator(), ZONE),
       // Linking is not exercised here: nothing is ever throttled.
-      throttle: { isBlocked: () => Promise.resolve(false), fail: () => Promise.resolve() },
+      linkAttempts: {
+        attempt: () => Promise.resolve({ kind: 'check', alertAdmins: false }),
+        linked: () => Promise.resolve(),
+        limits: LINK_ATTEMPT_LIMITS,
+      },
       linkCodeKeys: { current: randomBytes(32), previous: [] },
       clock: { now: () => NOW },
       timeZone: ZONE,

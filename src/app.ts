@@ -21,7 +21,7 @@ import { printableUrl, waitUntilReachable } from './startup.ts';
 import { alertAdmins } from './services/alerts.ts';
 import type { LinkCodeKeys } from './services/officials.ts';
 import { systemClock, type Clock, type Random } from './services/ports.ts';
-import { linkGuard, RedisThrottle } from './throttle.ts';
+import { RedisLinkAttempts } from './throttle.ts';
 import { createJobs } from '../jobs/index.ts';
 import { JobScheduler, createJobsQueue, startJobsWorker } from '../jobs/scheduler.ts';
 import type { JobContext } from '../jobs/types.ts';
@@ -257,8 +257,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         engineFallbacks: metrics.dialogueEngineFallbacks,
         db,
         render,
-        throttle: new RedisThrottle(redis, config.queuePrefix),
-        linkGuard: linkGuard(redis, config.queuePrefix),
+        linkAttempts: new RedisLinkAttempts(redis, config.queuePrefix),
         clock,
         timeZone: config.timeZone,
         logger,

@@ -2,10 +2,11 @@ import type { Db } from '../db/client.ts';
 import type { RawTransactions } from '../db/raw-transactions.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import type { Logger } from '../logger.ts';
-import { openTurn, reactivateAccount } from '../services/accounts.ts';
+import { openTurn, reactivateAccount, type OpenedTurn } from '../services/accounts.ts';
 import { writeOutboxReturning } from '../services/outbox.ts';
 import type { LinkCodeKeys } from '../services/officials.ts';
-import type { Clock, Throttle } from '../services/ports.ts';
+import { alertAdmins } from '../services/alerts.ts';
+import type { Clock, LinkAttempts } from '../services/ports.ts';
 import { TurnEngine, type TurnTransaction } from './engine.ts';
 import { storableEvent, type HandleResult, type InboundEvent } from './events.ts';
 import type { Renderer } from './render.ts';
@@ -16,12 +17,11 @@ import { Turn } from './turn.ts';
 export interface DialogueDeps {
   db: Db;
   render: Renderer;
-  throttle: Throttle;
   /**
-   * Wrong link codes counted across all chats: a guess spread over many chats (one try each) slips past
-   * the per-chat throttle. Over its limit, every chat's code waits (told so, not checked) until the window ends.
+   * Link-code attempts, counted before a code is checked: per chat and per person, and across all chats
+   * (over that guard every chat is slowed down and the admins are alerted once per window).
    */
-  linkGuard?: Throttle;
+  linkAttempts: LinkAttempts;
   clock: Clock;
   timeZone: string;
   logger: Logger;
@@ -45,6 +45,8 @@ export interface DialogueDeps {
   routes?: Router;
 }
 
+const NOTHING_OPENED: OpenedTurn = { fresh: true, account: null, exemplarDraft: null, tasks: null };
+
 /**
  * Turns chat events into service calls. The route table (routes.ts) picks the route for an event, and with
  * it the engine; the event is then handled in one transaction together with its (channel, update id)
@@ -59,8 +61,8 @@ export class Dialogue {
     this.routes =
       deps.routes ??
       dialogueRoutes({
-        throttle: deps.throttle,
-        linkGuard: deps.linkGuard,
+        linkAttempts: deps.linkAttempts,
+        alertLinkGuessing: (now) => this.alertLinkGuessing(now),
         linkCodeKeys: deps.linkCodeKeys,
         numberedChoiceChannels: deps.numberedChoiceChannels ?? new Set(),
       });
@@ -70,6 +72,20 @@ export class Dialogue {
       fallbacks: deps.engineFallbacks,
       logger: deps.logger,
     });
+  }
+
+  /** Many wrong link codes: every admin is told, once per window (the window's marker is in Redis). */
+  private async alertLinkGuessing(now: Date): Promise<void> {
+    const { limits } = this.deps.linkAttempts;
+    await alertAdmins(this.deps.db, {
+      dedupeKey: `alert:link-guessing:${now.toISOString()}`,
+      message: (locale) =>
+        this.deps.render.text(locale, 'admin.linkGuessing', {
+          count: limits.allChats,
+          minutes: Math.round(limits.windowSeconds / 60),
+          seconds: limits.slowSeconds,
+        }),
+    }).catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not alert the admins'));
   }
 
   async handle(received: InboundEvent): Promise<HandleResult> {
@@ -87,7 +103,11 @@ export class Dialogue {
     route: MatchedRoute,
   ): Promise<{ result: HandleResult; afterCommit: Turn['afterCommit'] }> {
     const now = this.deps.clock.now();
-    const opened = await openTurn(tx.sql, { ...event, now }, { withTasks: event.kind === 'text' });
+    // Nothing of a group chat is recorded, not even its update id: its one notice is keyed by the chat.
+    const opened =
+      event.chatKind === 'group'
+        ? NOTHING_OPENED
+        : await openTurn(tx.sql, { ...event, now }, { withTasks: event.kind === 'text' });
     if (!opened.fresh) return { result: { fresh: false }, afterCommit: [] };
     const account = opened.account;
     // A person writing to us again has unblocked the bot: reach them here again.

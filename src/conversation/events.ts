@@ -5,6 +5,13 @@ export type InboundEvent = {
   /** The platform's id of this update; the same update delivered again carries the same id. */
   updateId: string;
   chatId: string;
+  /**
+   * Where it was written: a private chat with the bot, or a group (a Telegram group, supergroup or channel,
+   * a Zalo group). Only private chats are served; absent means private.
+   */
+  chatKind?: 'private' | 'group';
+  /** The platform's id of the person who sent it, where the platform gives one (Telegram from.id). */
+  senderId?: string;
 } & (
   | { kind: 'command'; command: string; args: string }
   | { kind: 'text'; text: string }

@@ -103,6 +103,11 @@ export class Router {
     return this.add(route, steps as Middleware<Turn>[], { matches: (event) => event.kind === 'photo' });
   }
 
+  /** Whatever comes from a group chat (its adapter says so), of any kind. */
+  group(route: Route, ...steps: Middleware<Turn>[]): this {
+    return this.add(route, steps, { matches: (event) => event.chatKind === 'group' });
+  }
+
   /** What no channel can make sense of (a sticker, a voice message). */
   unsupported(route: Route, ...steps: Middleware<Turn>[]): this {
     return this.add(route, steps, { matches: (event) => event.kind === 'unsupported' });

@@ -1,6 +1,7 @@
-import type { Throttle } from '../services/ports.ts';
+import type { LinkAttempts } from '../services/ports.ts';
 import { campaignActs } from './features/campaign-acts.ts';
 import { exemplars, isExemplarRequest } from './features/exemplars.ts';
+import { groupChat } from './features/group-chats.ts';
 import { help, staleButton, unknownCommand, unsupported } from './features/help.ts';
 import { chooseLanguage, setLanguage } from './features/language.ts';
 import { isLinkCode, linking } from './features/linking.ts';
@@ -12,8 +13,9 @@ import { requireLinked } from './turn.ts';
 import type { LinkCodeKeys } from '../services/officials.ts';
 
 export interface RouteDeps {
-  throttle: Throttle;
-  linkGuard?: Throttle | undefined;
+  linkAttempts: LinkAttempts;
+  /** Tells the admins that many wrong link codes slowed linking down. */
+  alertLinkGuessing?: ((now: Date) => Promise<void>) | undefined;
   /** The server-side keys link codes are hashed with. */
   linkCodeKeys: LinkCodeKeys;
   /** Channels without buttons: there a reply "1", "2"… or a choice's words answers the latest choices. */
@@ -40,6 +42,8 @@ export function dialogueRoutes(deps: RouteDeps): Router {
   ];
   return (
     router
+      // Before anything links or records: a group chat is only told that the bot works in private chats.
+      .group(raw('group-chat'), groupChat)
       .unsupported(raw('unsupported'), unsupported)
       // Linking, open to anyone; wrong codes are slowed down.
       .command({ names: ['start'], withArgs: true }, prisma('link'), link.throttled, link.redeemCommand)

@@ -21,6 +21,37 @@ export interface Throttle {
   fail(key: string): Promise<void>;
 }
 
+/** What a link-code attempt may do, decided when it was counted. */
+export type LinkAttemptDecision =
+  /** Check the code; `alertAdmins` is true for the one attempt per window that must tell the admins. */
+  | { kind: 'check'; alertAdmins: boolean }
+  /** This chat (or its person) used up its attempts: wait until the window ends. */
+  | { kind: 'throttled'; retryAfterMs: number }
+  /** All chats together are over the guard: this chat waits until its next slot. */
+  | { kind: 'slowed'; retryAfterMs: number };
+
+export interface LinkAttemptLimits {
+  /** Attempts per chat, and per person (platform user), in one window. */
+  perChat: number;
+  windowSeconds: number;
+  /** Checked codes from all chats together in one window before linking slows down. */
+  allChats: number;
+  /** Over the guard, each chat may make one attempt per this many seconds. */
+  slowSeconds: number;
+}
+
+/**
+ * Attempts at link codes (guessing), counted before a code is checked: per chat, per person where the
+ * platform names the sender, and across all chats. Backed by Redis in production.
+ */
+export interface LinkAttempts {
+  /** Counts an attempt from this chat (sent by `senderId`, when known) and says what it may do. */
+  attempt(channel: string, chatId: string, senderId?: string): Promise<LinkAttemptDecision>;
+  /** The attempt's code linked a chat: it was no guess. */
+  linked(): Promise<void>;
+  readonly limits: LinkAttemptLimits;
+}
+
 export interface CampaignNews {
   campaignId: string;
   docNumber: string;

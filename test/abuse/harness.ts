@@ -18,7 +18,8 @@ import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createRedis } from '../../src/redis.ts';
 import type { Clock } from '../../src/services/ports.ts';
-import { linkGuard, RedisThrottle } from '../../src/throttle.ts';
+import { RedisLinkAttempts } from '../../src/throttle.ts';
+import type { LinkAttemptLimits } from '../../src/services/ports.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
 import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
@@ -44,6 +45,8 @@ export interface InProcess {
   redis: Redis;
   prefix: string;
   render: Renderer;
+  /** The dialogue itself, for what a webhook does not show (the notice on a pressed button). */
+  handle: Dialogue['handle'];
   close(): Promise<void>;
 }
 
@@ -58,6 +61,8 @@ export async function startInProcess(
     log?: { level: string; destination: DestinationStream };
     /** The Redis key prefix: two instances given the same one share their counters, as in production. */
     prefix?: string;
+    /** Link-code limits other than the service's (a smaller guard, to flood it quickly). */
+    linkLimits?: LinkAttemptLimits;
     /** More of the web role's settings (METRICS_TOKEN, the verification tag…). */
     server?: Partial<ServerDeps>;
   } = {},
@@ -108,8 +113,7 @@ export async function startInProcess(
   const dialogue = new Dialogue({
     db,
     render,
-    throttle: new RedisThrottle(redis, prefix),
-    linkGuard: linkGuard(redis, prefix),
+    linkAttempts: new RedisLinkAttempts(redis, prefix, options.linkLimits),
     clock,
     timeZone: 'Asia/Ho_Chi_Minh',
     logger,
@@ -140,6 +144,7 @@ export async function startInProcess(
     redis,
     prefix,
     render,
+    handle: (event) => dialogue.handle(event),
     close: async () => {
       await app.close();
       const keys = await redis.keys(`${prefix}:*`);

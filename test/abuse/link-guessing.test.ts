@@ -5,22 +5,24 @@ import type { OutboundMessage } from '../../src/domain/message.ts';
 import { hashLinkCode, issueLinkCode, upsertOfficial } from '../../src/services/officials.ts';
 import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 import { upsertUnit } from '../../src/services/units.ts';
-import { LINK_GUARD_FAILURES } from '../../src/throttle.ts';
+import { LINK_ATTEMPT_LIMITS } from '../../src/throttle.ts';
 import { SECRETS, startInProcess, type InProcess } from './harness.ts';
 
 /**
- * Guessing link codes through the Telegram webhook: from one chat (5 wrong codes in 15 minutes, then not
- * even checked) and from 1,000 chats with one try each (counted across all chats: after 300 wrong codes
- * in 15 minutes every chat waits). Neither links anybody; a real code works once the window has passed.
+ * Guessing link codes through the Telegram webhook: from one chat (5 attempts in 15 minutes, then not even
+ * checked), twenty at once from one chat (counted before checking, so still 5), one person from several
+ * chats (counted per person too), and from hundreds of chats with one try each (over 300 checked codes
+ * across all chats in 15 minutes the admins are alerted once and each chat may try once a minute, so an
+ * official with a right code still links). Nobody is linked by a guess.
  */
 let env: InProcess;
 let nextUpdate = 1;
-const real = { A: '', B: '' };
+const real = { A: '', B: '', C: '', D: '' };
 
 beforeAll(async () => {
   env = await startInProcess();
   await upsertUnit(env.db, 'LG-XA', { name: 'UBND xã Thử' });
-  for (const code of ['LG-A', 'LG-B'] as const) {
+  for (const code of ['LG-A', 'LG-B', 'LG-C', 'LG-D'] as const) {
     await upsertOfficial(env.db, code, { name: `Cán bộ ${code}`, unitCode: 'LG-XA', role: 'focal' });
   }
   const deps = {
@@ -30,6 +32,12 @@ beforeAll(async () => {
   };
   real.A = (await issueLinkCode(env.db, 'LG-A', deps)).code;
   real.B = (await issueLinkCode(env.db, 'LG-B', deps)).code;
+  real.C = (await issueLinkCode(env.db, 'LG-C', deps)).code;
+  real.D = (await issueLinkCode(env.db, 'LG-D', deps)).code;
+  // An admin with a linked chat, who is alerted when the guard of all chats is reached.
+  await upsertOfficial(env.db, 'LG-ADMIN', { name: 'Quản trị', unitCode: 'LG-XA', role: 'admin' });
+  const admin = await env.db.official.findUniqueOrThrow({ where: { code: 'LG-ADMIN' } });
+  await env.db.channelAccount.create({ data: { officialId: admin.id, channel: 'telegram', chatId: '999' } });
 });
 
 afterAll(async () => {
@@ -41,12 +49,15 @@ const text = (key: string) => env.render.text('vi', key, { minutes: 15 }).text;
 function guess(): string {
   for (;;) {
     const code = Array.from({ length: LINK_CODE_LENGTH }, () => LINK_CODE_ALPHABET[randomInt(30)]).join('');
-    if (code !== real.A && code !== real.B) return code;
+    if (!Object.values(real).includes(code)) return code;
   }
 }
 
-/** Sends `/start CODE` from a chat and returns the bot's answer to it (read from the outbox). */
-async function start(chat: number, code: string): Promise<string> {
+/**
+ * Sends `/start CODE` from a chat (by `from`, the chat's own person by default) and returns the bot's
+ * answer to it (read from the outbox).
+ */
+async function start(chat: number, code: string, from = chat): Promise<string> {
   const id = nextUpdate++;
   const response = await env.app.inject({
     method: 'POST',
@@ -58,7 +69,7 @@ async function start(chat: number, code: string): Promise<string> {
         message_id: id,
         date: Math.floor(Date.now() / 1000),
         chat: { id: chat, type: 'private' },
-        from: { id: chat, is_bot: false, first_name: 'Khách' },
+        from: { id: from, is_bot: false, first_name: 'Khách' },
         text: `/start ${code}`,
         entities: [{ type: 'bot_command', offset: 0, length: 6 }],
       },
@@ -73,8 +84,8 @@ async function start(chat: number, code: string): Promise<string> {
 
 const codeRow = (code: string) =>
   env.db.linkCode.findUniqueOrThrow({ where: { codeHash: hashLinkCode(code, TEST_LINK_CODE_KEYS.current) } });
-const linkedChats = () => env.db.channelAccount.count();
-const key = (name: string) => `${env.prefix}:throttle:${name}`;
+const linkedChats = () => env.db.channelAccount.count({ where: { official: { role: { not: 'admin' } } } });
+const key = (name: string) => `${env.prefix}:throttle:{link}:${name}`;
 
 /** The end of a throttle's window, without waiting 15 minutes: the key is still there, then expires. */
 async function windowPasses(name: string): Promise<void> {
@@ -103,38 +114,80 @@ describe('guessing link codes', () => {
     expect((await codeRow(real.B)).usedAt).toBeNull();
     expect(await linkedChats()).toBe(0);
     // Only the five checked codes counted as failures, here and across all chats.
-    expect(await env.redis.get(key(`link:telegram:${chat}`))).toBe('5');
-    expect(await env.redis.get(key('link:all-chats'))).toBe('5');
+    expect(await env.redis.get(key(`telegram:${chat}`))).toBe('5');
+    expect(await env.redis.get(key('all-chats'))).toBe('5');
 
-    await windowPasses(`link:telegram:${chat}`);
+    await windowPasses(`telegram:${chat}`);
     expect(await start(chat, real.A)).toContain('Cán bộ LG-A');
     expect((await codeRow(real.A)).usedBy).toBe(`telegram:${chat}`);
   }, 120_000);
 
-  it('from 1,000 chats, one try each: at most 300 checked, nobody linked; a real code works after the window', async () => {
-    await env.redis.del(key('link:all-chats'));
-    const linkedBefore = await linkedChats();
+  it('twenty guesses sent at once from one chat: only five are checked, the rest are refused', async () => {
+    const chat = 2101;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => start(chat, guess())));
+    const checked = answers.filter((answer) => answer === text('link.invalid')).length;
+    const refused = answers.filter((answer) => answer === text('link.throttled')).length;
+    process.stdout.write(`20 at once from one chat: ${checked} checked, ${refused} refused\n`);
+    expect(checked).toBe(LINK_ATTEMPT_LIMITS.perChat);
+    expect(refused).toBe(20 - LINK_ATTEMPT_LIMITS.perChat);
+    // Even the right code waits for the window, unused.
+    expect(await start(chat, real.C)).toBe(text('link.throttled'));
+    expect((await codeRow(real.C)).usedAt).toBeNull();
+  });
+
+  it('one person from several chats shares one count; another person is not slowed by it', async () => {
+    const person = 77_001;
     const answers: string[] = [];
-    const chats = Array.from({ length: 1_000 }, (_, i) => 10_000 + i);
+    for (const chat of [4001, 4001, 4001, 4002, 4002]) answers.push(await start(chat, guess(), person));
+    expect(answers).toEqual(Array(5).fill(text('link.invalid')));
+    // A chat that never tried before is refused: its person has used their attempts.
+    expect(await start(4003, real.C, person)).toBe(text('link.throttled'));
+    expect((await codeRow(real.C)).usedAt).toBeNull();
+    expect(await start(4004, guess(), 77_002)).toBe(text('link.invalid'));
+  });
+
+  it('a flood over the guard of all chats: one alert to the admins, and a right code still links', async () => {
+    await env.redis.del(key('all-chats'));
+    const linkedBefore = await linkedChats();
+    const chats = Array.from({ length: LINK_ATTEMPT_LIMITS.allChats + 40 }, (_, i) => 10_000 + i);
+    const answers: string[] = [];
     // Eight at a time, as Telegram delivers updates of different chats side by side.
     for (let i = 0; i < chats.length; i += 8) {
       answers.push(...(await Promise.all(chats.slice(i, i + 8).map((chat) => start(chat, guess())))));
     }
-    const checked = answers.filter((answer) => answer === text('link.invalid')).length;
-    const paused = answers.filter((answer) => answer === text('link.paused')).length;
-    process.stdout.write(`1,000 chats: ${checked} codes checked, ${paused} told to wait\n`);
-    expect(checked + paused).toBe(1_000);
-    // A check and its count are not one step: up to one batch may slip past the limit.
-    expect(checked).toBeGreaterThanOrEqual(LINK_GUARD_FAILURES);
-    expect(checked).toBeLessThan(LINK_GUARD_FAILURES + 8);
+    // Each chat tried once: all were checked (one attempt a minute each is still allowed), nobody linked.
+    expect(answers.filter((answer) => answer === text('link.invalid'))).toHaveLength(chats.length);
     expect(await linkedChats()).toBe(linkedBefore);
+    const alerts = await env.db.outboxMessage.findMany({
+      where: { dedupeKey: { startsWith: 'alert:link-guessing:' } },
+    });
+    expect(alerts).toHaveLength(1);
+    expect((alerts[0]?.payload as unknown as OutboundMessage).text).toBe(
+      env.render.text('vi', 'admin.linkGuessing', {
+        count: LINK_ATTEMPT_LIMITS.allChats,
+        minutes: 15,
+        seconds: LINK_ATTEMPT_LIMITS.slowSeconds,
+      }).text,
+    );
 
-    // A person with a real code meanwhile is told to wait too, and the code stays theirs.
-    expect(await start(3001, real.B)).toBe(text('link.paused'));
-    expect((await codeRow(real.B)).usedAt).toBeNull();
+    // A chat that tried in the slowed-down minutes and tries again within its minute waits, told for how
+    // long, and its code is not checked.
+    const late = chats.at(-1) ?? 0;
+    const slowed = env.render.text('vi', 'link.slowed', { seconds: LINK_ATTEMPT_LIMITS.slowSeconds }).text;
+    expect(await start(late, real.D)).toBe(slowed);
+    expect((await codeRow(real.D)).usedAt).toBeNull();
+    // After its one wait (the minute's slot ends), the official's right code links.
+    const slot = key(`slot:telegram:${late}`);
+    expect(await env.redis.pttl(slot)).toBeGreaterThan(0);
+    expect(await env.redis.pttl(slot)).toBeLessThanOrEqual(LINK_ATTEMPT_LIMITS.slowSeconds * 1000);
+    await env.redis.del(slot);
+    expect(await start(late, real.D)).toContain('Cán bộ LG-D');
 
-    await windowPasses('link:all-chats');
+    // A fresh chat with a right code links at its first try, and the admins hear nothing more.
     expect(await start(3001, real.B)).toContain('Cán bộ LG-B');
-    expect(await linkedChats()).toBe(linkedBefore + 1);
+    expect(await linkedChats()).toBe(linkedBefore + 2);
+    expect(
+      await env.db.outboxMessage.count({ where: { dedupeKey: { startsWith: 'alert:link-guessing:' } } }),
+    ).toBe(1);
   }, 120_000);
 });

@@ -23,7 +23,7 @@ import {
 import { upsertOfficial } from '../../src/services/officials.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import { upsertUnit } from '../../src/services/units.ts';
-import { RedisThrottle } from '../../src/throttle.ts';
+import { RedisLinkAttempts } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
 import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
@@ -295,7 +295,7 @@ describe('an unfinished /diemhinh', () => {
     new Dialogue({
       db,
       render,
-      throttle: new RedisThrottle(redis, `t${randomBytes(6).toString('hex')}`),
+      linkAttempts: new RedisLinkAttempts(redis, `t${randomBytes(6).toString('hex')}`),
       clock: { now: () => now },
       timeZone: TZ,
       logger: createLogger('silent'),

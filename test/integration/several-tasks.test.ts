@@ -15,7 +15,7 @@ import { createCampaign, launchCampaign } from '../../src/services/campaigns.ts'
 import { upsertOfficial } from '../../src/services/officials.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import { upsertUnit } from '../../src/services/units.ts';
-import { RedisThrottle } from '../../src/throttle.ts';
+import { RedisLinkAttempts } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
 import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
@@ -94,7 +94,7 @@ beforeAll(async () => {
     raw: rawTransactions,
     linkCodeKeys: TEST_LINK_CODE_KEYS,
     engineFallbacks: metrics.dialogueEngineFallbacks,
-    throttle: new RedisThrottle(redis, `t${randomBytes(6).toString('hex')}`),
+    linkAttempts: new RedisLinkAttempts(redis, `t${randomBytes(6).toString('hex')}`),
     clock: { now: () => now },
     timeZone: TZ,
     logger: createLogger('silent'),

@@ -14,7 +14,7 @@ import { upsertOfficial } from '../../src/services/officials.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import { recordStatus } from '../../src/services/reports.ts';
 import { upsertUnit } from '../../src/services/units.ts';
-import { RedisThrottle } from '../../src/throttle.ts';
+import { RedisLinkAttempts } from '../../src/throttle.ts';
 import { withTestDb } from '../support/db.ts';
 import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
@@ -73,7 +73,7 @@ beforeAll(async () => {
   dialogue = new Dialogue({
     db,
     render,
-    throttle: new RedisThrottle(redis, prefix),
+    linkAttempts: new RedisLinkAttempts(redis, prefix),
     clock: { now: () => NOW },
     timeZone: TZ,
     logger: createLogger('silent'),

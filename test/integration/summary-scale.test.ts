@@ -14,7 +14,7 @@ import { createRedis } from '../../src/redis.ts';
 import { upsertOfficial } from '../../src/services/officials.ts';
 import { messageFromPayload } from '../../src/services/outbox.ts';
 import { campaignSummary } from '../../src/services/summaries.ts';
-import { RedisThrottle } from '../../src/throttle.ts';
+import { RedisLinkAttempts } from '../../src/throttle.ts';
 import { seedProvinceCampaign } from '../support/bulk-seed.ts';
 import { withTestDb } from '../support/db.ts';
 import { REDIS_SERVER_URL } from '../support/env.ts';
@@ -118,7 +118,7 @@ beforeAll(async () => {
   talk = new Dialogue({
     db,
     render,
-    throttle: new RedisThrottle(redis, `t${randomBytes(6).toString('hex')}`),
+    linkAttempts: new RedisLinkAttempts(redis, `t${randomBytes(6).toString('hex')}`),
     linkCodeKeys: TEST_LINK_CODE_KEYS,
     clock: { now: () => now },
     timeZone: TZ,

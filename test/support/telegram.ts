@@ -5,6 +5,13 @@ import { waitFor } from './wait.ts';
 
 const TelegramServer = emulatorModule as unknown as typeof EmulatorServer;
 
+/** A group chat in the emulator: Telegram gives groups, supergroups and channels negative ids. */
+export interface TelegramGroup {
+  id: number;
+  type: 'group' | 'supergroup' | 'channel';
+  title: string;
+}
+
 export interface BotMessage {
   messageId: number;
   text: string;
@@ -38,12 +45,17 @@ export class Emulator {
     return new ChatUser(this.server, this.url, token, userId, firstName);
   }
 
+  /** A person writing in a group chat with the bot (`type`: group, supergroup or channel; a negative id). */
+  groupMember(token: string, userId: number, group: TelegramGroup): ChatUser {
+    return new ChatUser(this.server, this.url, token, userId, `User ${userId}`, group);
+  }
+
   async stop(): Promise<void> {
     await this.server.stop();
   }
 }
 
-/** A person in a private chat with the bot, driving it through the emulator's client API. */
+/** A person in a chat with the bot (private unless a group is given), driving it through the emulator's client API. */
 export class ChatUser {
   readonly client: ReturnType<EmulatorServer['getClient']>;
   /** Every message the bot sent to this chat, in order. */
@@ -55,9 +67,20 @@ export class ChatUser {
     private readonly token: string,
     readonly userId: number,
     firstName: string,
+    group?: TelegramGroup,
   ) {
-    this.client = server.getClient(token, { userId, chatId: userId, firstName, timeout: 5000 });
+    this.chatId = group?.id ?? userId;
+    this.client = server.getClient(token, {
+      userId,
+      chatId: this.chatId,
+      firstName,
+      timeout: 5000,
+      ...(group ? { type: group.type, chatTitle: group.title } : {}),
+    });
   }
+
+  /** The chat the person writes in: their private chat (their own id), or the group's. */
+  readonly chatId: number;
 
   async send(text: string): Promise<void> {
     if (text.startsWith('/')) await this.client.sendCommand(this.client.makeCommand(text));
@@ -72,7 +95,7 @@ export class ChatUser {
 
   async pressData(messageId: number, data: string): Promise<void> {
     await this.client.sendCallback(
-      this.client.makeCallbackQuery(data, { message: { message_id: messageId, chat: { id: this.userId } } }),
+      this.client.makeCallbackQuery(data, { message: { message_id: messageId, chat: { id: this.chatId } } }),
     );
   }
 
@@ -81,7 +104,7 @@ export class ChatUser {
     const response = await fetch(`${this.url}/getUpdates`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: this.token, chatId: this.userId }),
+      body: JSON.stringify({ token: this.token, chatId: this.chatId }),
     });
     const updates = (await response.json()) as { result: RawBotMessage[] };
     for (const update of updates.result) {
@@ -103,7 +126,7 @@ export class ChatUser {
     { after = 0, timeoutMs = 20_000 }: { after?: number; timeoutMs?: number } = {},
   ): Promise<BotMessage> {
     return waitFor(
-      `${what} (chat ${this.userId}); received: ${JSON.stringify(this.received.slice(after).map((m) => m.text.slice(0, 80)))}`,
+      `${what} (chat ${this.chatId}); received: ${JSON.stringify(this.received.slice(after).map((m) => m.text.slice(0, 80)))}`,
       async () => {
         await this.fetch();
         return this.received.slice(after).find(match);

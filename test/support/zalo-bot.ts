@@ -135,6 +135,15 @@ export class FakeZaloBot {
     };
   }
 
+  /**
+   * An update from a group chat as documented: `chat.id` is the group, `chat_type` "GROUP", and `from` the
+   * member who wrote (the bot hears a group only when replied to or mentioned).
+   */
+  groupUpdate(groupId: string, userId: string, eventName: string, message: Record<string, unknown> = {}) {
+    const update = this.update(userId, eventName, message);
+    return { ...update, message: { ...update.message, chat: { id: groupId, chat_type: 'GROUP' } } };
+  }
+
   /** Queues an update for getUpdates. */
   push(update: object): void {
     this.updates.push(update);

@@ -20,6 +20,12 @@ export interface OaSent {
   media?: { mediaType: string; url: string };
 }
 
+/** A text sent to a group through the Group Message Framework (GMF). */
+export interface OaGroupSent {
+  groupId: string;
+  text: string;
+}
+
 export interface OaFault {
   error: number;
   message: string;
@@ -42,6 +48,7 @@ const BUTTON_TYPES = new Set([
 export class FakeZaloOa {
   readonly violations: string[] = [];
   readonly sent: OaSent[] = [];
+  readonly groupSent: OaGroupSent[] = [];
   /** Every refresh attempt: which refresh token, and whether it was accepted. */
   readonly refreshes: { refreshToken: string; ok: boolean }[] = [];
   private readonly validAccess = new Set<string>();
@@ -158,6 +165,22 @@ export class FakeZaloOa {
     };
   }
 
+  /**
+   * A member's text in a group the OA is in (GMF), as documented: user_send_group_text with the member as
+   * sender and the group as recipient.
+   */
+  groupTextEvent(groupId: string, userId: string, text: string, msgId = `gmsg${this.nextId++}${Date.now()}`) {
+    return {
+      app_id: this.appId,
+      event_name: 'user_send_group_text',
+      sender: { id: userId },
+      recipient: { id: groupId },
+      message: { text, msg_id: msgId },
+      timestamp: String(Date.now()),
+      user_id_by_app: `app-${userId}`,
+    };
+  }
+
   sentTo(userId: string): OaSent[] {
     return this.sent.filter((message) => message.userId === userId);
   }
@@ -185,6 +208,8 @@ export class FakeZaloOa {
     const raw = Buffer.concat(chunks).toString('utf8');
     if (request.method === 'POST' && request.url === '/v3.0/oa/message/cs')
       return this.message(request, raw, response);
+    if (request.method === 'POST' && request.url === '/v3.0/oa/group/message')
+      return this.groupMessage(request, raw, response);
     if (request.method === 'POST' && request.url === '/v4/oa/access_token')
       return this.refresh(request, raw, response);
     this.violations.push(`${request.method} ${request.url}`);
@@ -268,6 +293,40 @@ export class FakeZaloOa {
       error: 0,
       message: 'Success',
       data: { message_id: `mid${this.nextId++}`, user_id: userId, sent_time: String(Date.now()) },
+    });
+  }
+
+  /** GMF's text message: `recipient.group_id` and `message.text`; no buttons or templates there. */
+  private groupMessage(request: IncomingMessage, raw: string, response: ServerResponse): void {
+    const invalid = (why: string) => {
+      this.violations.push(`group/message: ${why}`);
+      this.answer(response, { error: -201, message: `Invalid parameter: ${why}` });
+    };
+    const token = request.headers.access_token;
+    if (typeof token !== 'string' || token === '') return invalid('no access_token header');
+    if (!this.validAccess.has(token))
+      return this.answer(response, { error: -216, message: 'Access token is invalid' });
+    let body: {
+      recipient?: { group_id?: unknown; user_id?: unknown };
+      message?: { text?: unknown; attachment?: unknown };
+    };
+    try {
+      body = JSON.parse(raw) as typeof body;
+    } catch {
+      return invalid('body is not JSON');
+    }
+    const groupId = body.recipient?.group_id;
+    if (typeof groupId !== 'string' || groupId === '') return invalid('recipient.group_id must be a string');
+    if (body.recipient?.user_id !== undefined) return invalid('a group message names no user_id');
+    const text = body.message?.text;
+    if (typeof text !== 'string' || text.length < 1 || text.length > 2000)
+      return invalid('message.text must be 1-2000 characters');
+    if (body.message?.attachment !== undefined) return invalid('no attachment in a group text message');
+    this.groupSent.push({ groupId, text });
+    this.answer(response, {
+      error: 0,
+      message: 'Success',
+      data: { message_id: `gmid${this.nextId++}`, group_id: groupId, sent_time: String(Date.now()) },
     });
   }
 

@@ -42,3 +42,65 @@ describe('eventFromUpdate and Telegram ids', () => {
       expect(eventFromUpdate(update(1, chat)), String(chat)).toBeNull();
   });
 });
+
+describe('private chats and groups as the adapters read them', () => {
+  const message = (chat: { id: number; type: string }, text = 'xin chào') => ({
+    message_id: 1,
+    date: 1,
+    chat,
+    from: { id: 501, is_bot: false, first_name: 'Mai' },
+    text,
+  });
+  const bot = { id: 500000001, is_bot: true, first_name: 'bot' };
+
+  it('Telegram: a private chat names its person; groups, supergroups and channels are groups', () => {
+    expect(eventFromUpdate({ update_id: 1, message: message({ id: 501, type: 'private' }) })).toMatchObject({
+      chatId: '501',
+      chatKind: 'private',
+      senderId: '501',
+      kind: 'text',
+    });
+    for (const type of ['group', 'supergroup'])
+      expect(
+        eventFromUpdate({ update_id: 2, message: message({ id: -42, type }, '/start ABCD') }),
+      ).toMatchObject({
+        chatId: '-42',
+        chatKind: 'group',
+        senderId: '501',
+        kind: 'command',
+      });
+    expect(
+      eventFromUpdate({ update_id: 3, channel_post: message({ id: -100, type: 'channel' }) }),
+    ).toMatchObject({ chatId: '-100', chatKind: 'group' });
+    expect(
+      eventFromUpdate({ update_id: 4, edited_message: message({ id: -42, type: 'supergroup' }) }),
+    ).toMatchObject({ chatKind: 'group' });
+    // An edit in a private chat is no new message: ignored, as before.
+    expect(
+      eventFromUpdate({ update_id: 5, edited_message: message({ id: 501, type: 'private' }) }),
+    ).toBeNull();
+  });
+
+  it('Telegram: the bot added to a group is heard there; leaving, or a private chat blocking it, is not', () => {
+    const change = (chat: { id: number; type: string }, status: string) => ({
+      update_id: 6,
+      my_chat_member: {
+        chat,
+        from: { id: 501, is_bot: false, first_name: 'Mai' },
+        date: 1,
+        old_chat_member: { user: bot, status: 'left' },
+        new_chat_member: { user: bot, status },
+      },
+    });
+    expect(eventFromUpdate(change({ id: -42, type: 'group' }, 'member'))).toMatchObject({
+      chatId: '-42',
+      chatKind: 'group',
+      kind: 'unsupported',
+    });
+    expect(eventFromUpdate(change({ id: -42, type: 'supergroup' }, 'administrator'))).toMatchObject({
+      chatKind: 'group',
+    });
+    expect(eventFromUpdate(change({ id: -42, type: 'group' }, 'left'))).toBeNull();
+    expect(eventFromUpdate(change({ id: 501, type: 'private' }, 'kicked'))).toBeNull();
+  });
+});

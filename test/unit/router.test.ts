@@ -8,7 +8,8 @@ import { requireLinked, requireRole, Turn, type Member } from '../../src/convers
 import { NeedsPrisma } from '../../src/db/raw-transactions.ts';
 import { isSupervisor } from '../../src/domain/scope.ts';
 import { createTranslator } from '../../src/i18n.ts';
-import type { Throttle } from '../../src/services/ports.ts';
+import type { LinkAttempts } from '../../src/services/ports.ts';
+import { LINK_ATTEMPT_LIMITS } from '../../src/throttle.ts';
 import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
 
 /**
@@ -19,10 +20,11 @@ const render = new Renderer(createTranslator(), 'Asia/Ho_Chi_Minh');
 const TASK = '01234567-89ab-4def-8123-456789abcdef';
 const CAMPAIGN = '0190f0f0-1234-7abc-8def-0123456789ab';
 
-/** Routing reads no throttle: only a link route's steps do. */
-const unusedThrottle: Throttle = {
-  isBlocked: () => Promise.reject(new Error('routing reads no throttle')),
-  fail: () => Promise.reject(new Error('routing counts nothing')),
+/** Routing counts no attempt: only a link route's steps do. */
+const unusedAttempts: LinkAttempts = {
+  attempt: () => Promise.reject(new Error('routing counts nothing')),
+  linked: () => Promise.reject(new Error('routing counts nothing')),
+  limits: LINK_ATTEMPT_LIMITS,
 };
 
 /** An event that names itself in test titles as a person would see it. */
@@ -44,7 +46,7 @@ const press = (data: string) => event({ kind: 'choice', data });
 
 describe('the route table', () => {
   const routes = dialogueRoutes({
-    throttle: unusedThrottle,
+    linkAttempts: unusedAttempts,
     linkCodeKeys: TEST_LINK_CODE_KEYS,
     numberedChoiceChannels: new Set(['zalo']),
   });
@@ -91,6 +93,22 @@ describe('the route table', () => {
     [event({ kind: 'unsupported', what: 'sticker' }), 'unsupported (raw)'],
   ] as const)('%s goes to %s', (input, expected) => {
     expect(routeOf(input)).toBe(expected);
+  });
+  it('sends anything from a group chat to the group-chat route first, a link code and a button included', () => {
+    const inGroup = (fields: Partial<InboundEvent> & Pick<InboundEvent, 'kind'>) =>
+      event({ chatId: '-42', chatKind: 'group', senderId: '501', ...fields });
+    for (const input of [
+      inGroup({ kind: 'command', command: 'start', args: 'ABCD-EFGH-JK' }),
+      inGroup({ kind: 'text', text: 'ABCDEFGHJK' }),
+      inGroup({ kind: 'text', text: 'đã xong' }),
+      inGroup({ kind: 'choice', data: `ack:${CAMPAIGN}` }),
+      inGroup({ kind: 'photo', ref: 'file-1' }),
+      inGroup({ kind: 'unsupported', what: 'added to a group' }),
+    ])
+      expect(routeOf(input)).toBe('group-chat (raw)');
+    expect(
+      routeOf(event({ kind: 'command', command: 'start', args: 'ABCD-EFGH-JK', chatKind: 'private' })),
+    ).toBe('link (prisma)');
   });
 });
 

@@ -44,6 +44,8 @@ describe('Zalo Bot Platform updates', () => {
       channel: 'zalo',
       updateId: 'abc123',
       chatId: 'u1',
+      chatKind: 'private',
+      senderId: 'u1',
       kind: 'command',
       command: 'start',
       args: 'ABCD234567',
@@ -116,6 +118,8 @@ describe('Zalo OA', () => {
       channel: 'zalo_oa',
       updateId: 'm-1',
       chatId: '2512523625412515125',
+      chatKind: 'private',
+      senderId: '2512523625412515125',
       kind: 'text',
       text: 'đã xong',
     });

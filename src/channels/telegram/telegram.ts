@@ -30,6 +30,14 @@ export interface TelegramOptions {
 }
 
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+/** What the bot hears: besides messages and presses, what a group it is put in says (edits, posts, joining). */
+const ALLOWED_UPDATES = [
+  'message',
+  'edited_message',
+  'channel_post',
+  'callback_query',
+  'my_chat_member',
+] as const;
 /** Telegram's free rate for messages to many chats; faster sends must be paid broadcasts. */
 const FREE_MESSAGES_PER_SECOND = 30;
 /**
@@ -40,15 +48,59 @@ const FREE_MESSAGES_PER_SECOND = 30;
 const SEND_TIMEOUT_MS = 20_000;
 const UPLOAD_TIMEOUT_MS = 60_000;
 
+type TelegramChat = { id?: unknown; type?: unknown };
+type TelegramMessage = {
+  chat?: TelegramChat;
+  from?: { id?: unknown };
+  text?: unknown;
+  photo?: unknown;
+  caption?: unknown;
+};
+
+/** Groups, supergroups and channels are one kind to us: not a private chat. */
+const kindOf = (chat: TelegramChat | undefined): 'private' | 'group' =>
+  chat?.type === undefined || chat.type === 'private' ? 'private' : 'group';
+
+const senderOf = (from: { id?: unknown } | undefined): { senderId?: string } =>
+  Number.isSafeInteger(from?.id) ? { senderId: String(from?.id) } : {};
+
+/**
+ * The bot itself joining a group or channel (my_chat_member), read as something said there, so that the
+ * group hears once that the bot works in private chats. Leaving, and anything about a private chat, is null.
+ */
+function joinedGroup(update: { update_id?: number; my_chat_member?: unknown }): InboundEvent | null {
+  const change = update.my_chat_member as
+    { chat?: TelegramChat; from?: { id?: unknown }; new_chat_member?: { status?: unknown } } | undefined;
+  const status = change?.new_chat_member?.status;
+  if (!change || kindOf(change.chat) !== 'group' || !Number.isSafeInteger(change.chat?.id)) return null;
+  if (status !== 'member' && status !== 'administrator') return null;
+  return {
+    channel: 'telegram',
+    updateId: String(update.update_id),
+    chatId: String(change.chat?.id),
+    chatKind: 'group',
+    ...senderOf(change.from),
+    kind: 'unsupported',
+    what: 'added to a group',
+  };
+}
+
 /** Reads an update into a channel-neutral event; anything we do not handle is null (and ignored). */
 export function eventFromUpdate(update: unknown, botUsername?: string): InboundEvent | null {
   if (typeof update !== 'object' || update === null) return null;
-  const u = update as Partial<Update.MessageUpdate & Update.CallbackQueryUpdate>;
+  const u = update as Partial<Update.MessageUpdate & Update.CallbackQueryUpdate> & {
+    edited_message?: unknown;
+    channel_post?: unknown;
+    my_chat_member?: unknown;
+  };
   // Telegram's ids are integers (update ids non-negative); anything else is not an update of Telegram's.
   if (!Number.isSafeInteger(u.update_id) || (u.update_id ?? -1) < 0) return null;
-  const base = { channel: 'telegram', updateId: String(u.update_id) };
-  const message = u.message as
-    { chat?: { id?: unknown }; text?: unknown; photo?: unknown; caption?: unknown } | undefined;
+  if (u.my_chat_member) return joinedGroup(u);
+  // An edit or a channel's post is answered only where the bot says it does not work there (a group).
+  const message = (u.message ?? u.edited_message ?? u.channel_post) as TelegramMessage | undefined;
+  const chatKind = kindOf(message?.chat);
+  if (!u.message && message && chatKind === 'private') return null;
+  const base = { channel: 'telegram', updateId: String(u.update_id), chatKind, ...senderOf(message?.from) };
   if (message && typeof message.text === 'string' && Number.isSafeInteger(message.chat?.id)) {
     const chatId = String(message.chat?.id);
     const text = message.text;
@@ -78,11 +130,19 @@ export function eventFromUpdate(update: unknown, botUsername?: string): InboundE
     }
   }
   const query = u.callback_query as
-    { data?: unknown; from?: { id?: unknown }; message?: { chat?: { id?: unknown } } } | undefined;
+    { data?: unknown; from?: { id?: unknown }; message?: { chat?: TelegramChat } } | undefined;
   if (query && typeof query.data === 'string') {
     const chat = query.message?.chat?.id ?? query.from?.id;
     if (!Number.isSafeInteger(chat)) return null;
-    return { ...base, chatId: String(chat), kind: 'choice', data: query.data };
+    return {
+      channel: 'telegram',
+      updateId: String(u.update_id),
+      chatId: String(chat),
+      chatKind: kindOf(query.message?.chat),
+      ...senderOf(query.from),
+      kind: 'choice',
+      data: query.data,
+    };
   }
   return null;
 }
@@ -219,7 +279,7 @@ export class TelegramChannel implements Channel {
     if (this.options.mode === 'webhook') {
       await this.api.setWebhook(`${this.options.publicUrl ?? ''}${this.webhookPath}`, {
         secret_token: this.options.webhookSecret,
-        allowed_updates: ['message', 'callback_query'],
+        allowed_updates: ALLOWED_UPDATES,
       });
       return;
     }
@@ -234,7 +294,7 @@ export class TelegramChannel implements Channel {
       fetch: (signal) =>
         this.api.callApi(
           'getUpdates',
-          { offset, timeout: 25, limit: 100, allowed_updates: ['message', 'callback_query'] },
+          { offset, timeout: 25, limit: 100, allowed_updates: ALLOWED_UPDATES },
           // telegraf types the signal with the abort-controller polyfill; Node's own is what it uses.
           { signal: signal as never },
         ),

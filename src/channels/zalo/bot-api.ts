@@ -51,7 +51,7 @@ interface ZaloUpdate {
     photo_url?: unknown;
     caption?: unknown;
     from?: { id?: unknown; is_bot?: unknown };
-    chat?: { id?: unknown };
+    chat?: { id?: unknown; chat_type?: unknown };
   };
 }
 
@@ -91,7 +91,18 @@ export function eventFromZaloUpdate(body: unknown): InboundEvent | null {
   const chatId = idOf(isObject(message.chat) ? message.chat.id : undefined);
   if (!updateId || !chatId) return null;
   if (isObject(message.from) && message.from.is_bot === true) return null;
-  const base = { channel: 'zalo', updateId, chatId };
+  const senderId = isObject(message.from) ? idOf(message.from.id) : null;
+  const base = {
+    channel: 'zalo',
+    updateId,
+    chatId,
+    // Documented as "PRIVATE" or "GROUP"; a chat that says nothing is a private one.
+    chatKind:
+      isObject(message.chat) && message.chat.chat_type === 'GROUP'
+        ? ('group' as const)
+        : ('private' as const),
+    ...(senderId ? { senderId } : {}),
+  };
   if (typeof message.text === 'string' && message.text.trim() !== '') {
     const text = message.text;
     const command = /^\/([A-Za-z0-9_]{1,64})(?:\s+([\s\S]*))?$/.exec(text.trim());

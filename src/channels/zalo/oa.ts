@@ -41,6 +41,8 @@ export class ZaloOaError extends Error {
 }
 
 const SIGNATURE_HEADER = 'x-zevent-signature';
+const CS_PATH = '/v3.0/oa/message/cs';
+const GROUP_PATH = '/v3.0/oa/group/message';
 const MAX_TEXT = 2000;
 const MAX_BUTTONS = 5;
 /** Zalo documents "short titles" without a number; this is our guess. */
@@ -69,6 +71,12 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** Ids are strings beyond 2^53: never parsed as numbers. */
 const idOf = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
+/**
+ * A group's chat id as the adapter keeps it: group and user ids are different namespaces at Zalo and are
+ * sent to through different APIs (GMF's group/message), so a group's id carries this prefix.
+ */
+const GROUP_CHAT = 'group:';
+
 export function eventFromOaWebhook(body: unknown): InboundEvent | null {
   if (!isObject(body) || typeof body.event_name !== 'string') return null;
   const eventName = body.event_name;
@@ -77,7 +85,21 @@ export function eventFromOaWebhook(body: unknown): InboundEvent | null {
   const message = isObject(body.message) ? body.message : undefined;
   const updateId = message ? idOf(message.msg_id) : null;
   if (!sender || !updateId) return null;
-  const base = { channel: 'zalo_oa', updateId, chatId: sender };
+  // Group Message Framework: user_send_group_text, _image, _sticker…, with the group as the recipient.
+  if (eventName.startsWith('user_send_group_')) {
+    const group = isObject(body.recipient) ? idOf(body.recipient.id) : null;
+    if (!group) return null;
+    const what = eventName.slice('user_send_group_'.length);
+    const base = { channel: 'zalo_oa', updateId, chatId: `${GROUP_CHAT}${group}`, senderId: sender };
+    return { ...base, chatKind: 'group', kind: 'unsupported', what: `group ${what}` };
+  }
+  const base = {
+    channel: 'zalo_oa',
+    updateId,
+    chatId: sender,
+    chatKind: 'private' as const,
+    senderId: sender,
+  };
   if (eventName === 'user_send_text' && typeof message?.text === 'string' && message.text.trim() !== '') {
     const text = message.text;
     if (text.startsWith(CHOICE_PREFIX))
@@ -125,10 +147,10 @@ export class ZaloOaChannel implements Channel {
     this.http = zaloHttp(options.apiRoot);
   }
 
-  private async post(accessToken: string, body: object, timeoutMs?: number): Promise<void> {
+  private async post(accessToken: string, body: object, timeoutMs?: number, path = CS_PATH): Promise<void> {
     let response;
     try {
-      response = await this.http.post<unknown>('/v3.0/oa/message/cs', body, {
+      response = await this.http.post<unknown>(path, body, {
         headers: { 'content-type': 'application/json', access_token: accessToken },
         ...(timeoutMs ? { timeout: timeoutMs } : {}),
       });
@@ -144,14 +166,27 @@ export class ZaloOaChannel implements Channel {
   }
 
   /** Sends with the current token; a token Zalo calls invalid or expired is refreshed and tried once more. */
-  private async postWithToken(body: object, timeoutMs?: number): Promise<void> {
+  private async postWithToken(body: object, timeoutMs?: number, path?: string): Promise<void> {
     const token = await this.options.tokens.accessToken();
     try {
-      await this.post(token, body, timeoutMs);
+      await this.post(token, body, timeoutMs, path);
     } catch (error) {
       if (!(error instanceof ZaloOaError) || !TOKEN_EXPIRED.has(error.errorCode)) throw error;
-      await this.post(await this.options.tokens.refresh(token), body, timeoutMs);
+      await this.post(await this.options.tokens.refresh(token), body, timeoutMs, path);
     }
+  }
+
+  /**
+   * A group hears from us only that we work in private chats: plain text through the Group Message
+   * Framework (`group/message`, recipient.group_id), which takes no buttons.
+   */
+  private async sendToGroup(groupId: string, message: OutboundMessage): Promise<void> {
+    for (const text of numberedParts(message, MAX_TEXT))
+      await this.postWithToken(
+        { recipient: { group_id: groupId }, message: { text } },
+        undefined,
+        GROUP_PATH,
+      );
   }
 
   /** Stores the configured tokens and seals what is kept; fails when SECRETS_KEY cannot open them. */
@@ -160,6 +195,7 @@ export class ZaloOaChannel implements Channel {
   }
 
   async send(chatId: string, message: OutboundMessage): Promise<void> {
+    if (chatId.startsWith(GROUP_CHAT)) return this.sendToGroup(chatId.slice(GROUP_CHAT.length), message);
     const choices = (message.choices ?? []).flat();
     const buttons = choices.slice(0, MAX_BUTTONS);
     const parts = numberedParts({ text: message.text }, MAX_TEXT, choices.slice(MAX_BUTTONS));

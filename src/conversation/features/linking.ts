@@ -2,22 +2,19 @@ import { normaliseLinkCode } from '../../domain/link-code.ts';
 import { officialWithUnit } from '../../services/accounts.ts';
 import { sendMissedLaunches } from '../../services/campaigns.ts';
 import { redeemLinkCode, type LinkCodeKeys } from '../../services/officials.ts';
-import type { Throttle } from '../../services/ports.ts';
+import type { LinkAttempts } from '../../services/ports.ts';
 import type { CommandEvent, Middleware, TextEvent } from '../router.ts';
 import type { Turn } from '../turn.ts';
 
-const THROTTLE_MINUTES = 15;
-/** The key under which the guard counts wrong link codes from every chat together. */
-const ALL_CHATS_LINK_KEY = 'link:all-chats';
-
 export interface LinkingDeps {
-  /** Wrong link codes counted per chat. */
-  throttle: Throttle;
   /**
-   * Wrong link codes counted across all chats: a guess spread over many chats (one try each) slips past
-   * the per-chat throttle. Over its limit, every chat's code waits (told so, not checked) until the window ends.
+   * Attempts counted before their code is checked: per chat and per person, and across all chats (a guess
+   * spread over many chats, one try each, slips past the per-chat count; over that guard every chat is
+   * slowed down, and the admins are told).
    */
-  linkGuard?: Throttle | undefined;
+  linkAttempts: LinkAttempts;
+  /** Tells the admins that linking was slowed down by many wrong codes (once per window). */
+  alertLinkGuessing?: ((now: Date) => Promise<void>) | undefined;
   /** The server-side keys link codes are hashed with. */
   linkCodeKeys: LinkCodeKeys;
 }
@@ -26,13 +23,11 @@ export interface LinkingDeps {
 export const isLinkCode = (text: string): boolean => normaliseLinkCode(text) !== null;
 
 /**
- * Linking a chat to an official with a one-time code (`/start CODE`, or the code alone), open to anyone,
- * and slowed down after wrong codes: per chat, and for all chats together.
+ * Linking a chat to an official with a one-time code (`/start CODE`, or the code alone), open to anyone;
+ * every attempt is counted before its code is checked (per chat, per person, and all chats together).
  */
 export function linking(deps: LinkingDeps) {
-  const chatKey = (turn: Turn) => `link:${turn.event.channel}:${turn.event.chatId}`;
-
-  /** Redeems a code; a wrong one counts against the chat (and all chats) once the turn has committed. */
+  /** Redeems a code (its attempt already counted). */
   const redeem = async (turn: Turn, code: string): Promise<void> => {
     const result = await redeemLinkCode(
       turn.prisma('link code'),
@@ -46,12 +41,10 @@ export function linking(deps: LinkingDeps) {
     );
     if (result.kind !== 'linked') {
       turn.reply(`link.${result.kind}`);
-      turn.afterCommit.push(async () => {
-        await deps.throttle.fail(chatKey(turn));
-        await deps.linkGuard?.fail(ALL_CHATS_LINK_KEY);
-      });
       return;
     }
+    // Best effort: a count left too high only errs towards slowing down.
+    turn.afterCommit.push(() => deps.linkAttempts.linked().catch(() => undefined));
     const official = await officialWithUnit(turn.sql, result.officialId);
     if (!official) throw new Error(`official ${result.officialId} vanished while being linked`);
     turn.member = official;
@@ -61,15 +54,26 @@ export function linking(deps: LinkingDeps) {
     await sendMissedLaunches(turn.prisma('missed launches'), official.id, turn.render);
   };
 
-  /** A code waits unchecked, and the chat is told why, while its chat or all chats are over the limit. */
+  /**
+   * Counts the attempt, then checks its code only if the counts allow: over the chat's (or person's) limit
+   * the code waits unchecked until the window ends, even a right one (else guessing would go on); over the
+   * guard of all chats, each chat waits for its next slot. Either way the chat is told how long.
+   */
   const throttled: Middleware<Turn> = async (turn, next) => {
-    const wait = (await deps.throttle.isBlocked(chatKey(turn)))
-      ? 'link.throttled'
-      : (await deps.linkGuard?.isBlocked(ALL_CHATS_LINK_KEY))
-        ? 'link.paused'
-        : null;
-    if (wait) turn.reply(wait, { minutes: THROTTLE_MINUTES });
-    else await next();
+    // A chat already linked sends codes only by mistake (or texts that look like one): nothing to count.
+    if (turn.member && turn.event.kind === 'text') return next();
+    const { channel, chatId, senderId } = turn.event;
+    const decision = await deps.linkAttempts.attempt(channel, chatId, senderId);
+    if (decision.kind === 'check') {
+      if (decision.alertAdmins && deps.alertLinkGuessing) {
+        const alert = deps.alertLinkGuessing;
+        turn.afterCommit.push(() => alert(turn.now));
+      }
+      return next();
+    }
+    const minutes = Math.ceil(decision.retryAfterMs / 60_000);
+    if (decision.kind === 'throttled') turn.reply('link.throttled', { minutes });
+    else turn.reply('link.slowed', { seconds: Math.ceil(decision.retryAfterMs / 1000) });
   };
 
   /** `/start CODE`. */
