@@ -1,23 +1,88 @@
 import type { Redis } from 'ioredis';
-import type { LinkAttemptDecision, LinkAttemptLimits, LinkAttempts, Throttle } from './services/ports.ts';
+import type { LinkAttemptDecision, LinkAttemptLimits, LinkAttempts } from './services/ports.ts';
 
-/** Fixed-window failure counter in Redis, shared by every instance. */
-export class RedisThrottle implements Throttle {
+/** A count kept under one key: at most `max` attempts in a fixed window of `windowSeconds`. */
+export interface AttemptLimit {
+  max: number;
+  windowSeconds: number;
+}
+
+/** One key and the limit it is counted against. */
+export type AttemptCheck = readonly [limit: AttemptLimit, key: string];
+
+/**
+ * KEYS: the counters; ARGV: max and window (ms) of each, in the same order. An attempt is refused (and not
+ * counted) when any counter is at its limit; otherwise it is counted under every key in the same step, so
+ * parallel attempts are decided one after another and none slips between a check and its count.
+ */
+const TAKE_SCRIPT = `
+local wait = 0
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[2 * i - 1]) then
+    local left = redis.call('PTTL', key)
+    if left < 1 then left = 1000 end
+    wait = math.max(wait, left)
+  end
+end
+if wait ~= 0 then return wait end
+for i, key in ipairs(KEYS) do
+  redis.call('INCR', key)
+  redis.call('PEXPIRE', key, ARGV[2 * i], 'NX')
+end
+return 0
+`;
+
+/** An attempt that succeeded was no guess: it is taken back off its counters. */
+const FORGIVE_SCRIPT = `
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+`;
+
+type AttemptRedis = Redis & {
+  takeAttempt(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
+  forgiveAttempt(numberOfKeys: number, ...keys: string[]): Promise<number>;
+};
+
+/**
+ * Attempts counted in Redis before they are checked (the console's sign-in), shared by every instance: each
+ * attempt is counted under all its keys at once or refused, so twenty wrong codes posted at once from one
+ * address are twenty attempts of which only the limit's worth are checked. A failure-only count (wrong codes)
+ * forgives the attempts that succeed.
+ */
+export class RedisAttempts {
+  private readonly redis: AttemptRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
-    private readonly maxFailures = 5,
-    private readonly windowSeconds = 15 * 60,
-  ) {}
-
-  async isBlocked(key: string): Promise<boolean> {
-    const count = Number((await this.redis.get(`${this.prefix}:throttle:${key}`)) ?? 0);
-    return count >= this.maxFailures;
+  ) {
+    const commands = redis as AttemptRedis;
+    if (typeof commands.takeAttempt !== 'function') {
+      redis.defineCommand('takeAttempt', { lua: TAKE_SCRIPT });
+      redis.defineCommand('forgiveAttempt', { lua: FORGIVE_SCRIPT });
+    }
+    this.redis = commands;
   }
 
-  async fail(key: string): Promise<void> {
-    const name = `${this.prefix}:throttle:${key}`;
-    await this.redis.multi().incr(name).expire(name, this.windowSeconds, 'NX').exec();
+  /** One hash tag for every key, so a script's keys share a slot on a Redis Cluster too. */
+  private key(name: string): string {
+    return `${this.prefix}:throttle:{attempts}:${name}`;
+  }
+
+  /** Counts the attempt and answers 0, or answers the seconds to wait when a key is at its limit. */
+  async take(checks: readonly AttemptCheck[]): Promise<number> {
+    const waitMs = await this.redis.takeAttempt(
+      checks.length,
+      ...checks.map(([, key]) => this.key(key)),
+      ...checks.flatMap(([limit]) => [limit.max, limit.windowSeconds * 1000]),
+    );
+    return waitMs === 0 ? 0 : Math.max(1, Math.ceil(waitMs / 1000));
+  }
+
+  async forgive(checks: readonly AttemptCheck[]): Promise<void> {
+    await this.redis.forgiveAttempt(checks.length, ...checks.map(([, key]) => this.key(key)));
   }
 }
 

@@ -9,7 +9,7 @@ import {
   type OpenedSession,
 } from '../services/console-sessions.ts';
 import { requestSignInCode, signInWithLink, verifySignInCode } from '../services/sign-in-codes.ts';
-import { RedisThrottle } from '../throttle.ts';
+import { RedisAttempts, type AttemptCheck } from '../throttle.ts';
 import { identityOf, type ConsoleContext } from './context.ts';
 import { consoleBase, cookieOptions, safeEqualText } from './security.ts';
 
@@ -46,20 +46,18 @@ function holdUntil(startedAt: number): Promise<void> {
 
 export function registerSignIn(scope: FastifyInstance, context: ConsoleContext): void {
   const { deps, views, names } = context;
-  const redis = (max: number, windowSeconds: number) =>
-    new RedisThrottle(deps.redis, deps.prefix, max, windowSeconds);
   // Counted per official code typed (whoever it names) and per address; see README, "The operator console".
+  // Every attempt is counted before it is checked (parallel posts cannot slip past the limit); the failure
+  // counts then forgive the attempts that signed in.
   const limits = {
-    requestsPerOfficial: redis(5, 15 * 60),
-    requestsPerAddress: redis(30, 15 * 60),
-    failuresPerOfficial: redis(10, 60 * 60),
-    failuresPerAddress: redis(30, 15 * 60),
+    requestsPerOfficial: { max: 5, windowSeconds: 15 * 60 },
+    requestsPerAddress: { max: 30, windowSeconds: 15 * 60 },
+    failuresPerOfficial: { max: 10, windowSeconds: 60 * 60 },
+    failuresPerAddress: { max: 30, windowSeconds: 15 * 60 },
   };
+  const attempts = new RedisAttempts(deps.redis, deps.prefix);
   const officialKey = (code: string) => code.trim().toUpperCase();
-  const blocked = async (checks: [RedisThrottle, string][]) =>
-    (await Promise.all(checks.map(([throttle, key]) => throttle.isBlocked(key)))).some(Boolean);
-  const count = (checks: [RedisThrottle, string][]) =>
-    Promise.all(checks.map(([throttle, key]) => throttle.fail(key)));
+  const blocked = async (checks: AttemptCheck[]) => (await attempts.take(checks)) > 0;
 
   const page = (
     request: FastifyRequest,
@@ -116,7 +114,7 @@ export function registerSignIn(scope: FastifyInstance, context: ConsoleContext):
         },
         400,
       );
-    const checks: [RedisThrottle, string][] = [
+    const checks: AttemptCheck[] = [
       [limits.requestsPerOfficial, `console:request:o:${officialKey(official.data)}`],
       [limits.requestsPerAddress, `console:request:a:${address(request)}`],
     ];
@@ -135,7 +133,6 @@ export function registerSignIn(scope: FastifyInstance, context: ConsoleContext):
         429,
       );
     }
-    await count(checks);
     await requestSignInCode(deps, {
       officialCode: official.data,
       linkBase: consoleBase(request, deps.publicUrl),
@@ -170,7 +167,7 @@ export function registerSignIn(scope: FastifyInstance, context: ConsoleContext):
         },
         400,
       );
-    const checks: [RedisThrottle, string][] = [
+    const checks: AttemptCheck[] = [
       [limits.failuresPerOfficial, `console:fail:o:${officialKey(official.data)}`],
       [limits.failuresPerAddress, `console:fail:a:${address(request)}`],
     ];
@@ -189,8 +186,10 @@ export function registerSignIn(scope: FastifyInstance, context: ConsoleContext):
       code: code.data,
       ...origin(request),
     });
-    if (outcome.kind === 'signed_in') return signIn(reply, outcome.session, next);
-    await count(checks);
+    if (outcome.kind === 'signed_in') {
+      await attempts.forgive(checks);
+      return signIn(reply, outcome.session, next);
+    }
     await holdUntil(startedAt);
     return page(request, reply, 'code', { next, official: official.data, minutes, error: 'code.wrong' }, 400);
   });
@@ -198,9 +197,7 @@ export function registerSignIn(scope: FastifyInstance, context: ConsoleContext):
   scope.post('/login/token', { config: { public: true } }, async (request, reply) => {
     const body = tokenBody.parse(request.body ?? {});
     const token = body.token?.trim() ?? '';
-    const check: [RedisThrottle, string][] = [
-      [limits.failuresPerAddress, `console:fail:a:${address(request)}`],
-    ];
+    const check: AttemptCheck[] = [[limits.failuresPerAddress, `console:fail:a:${address(request)}`]];
     const tokenEnabled = Boolean(deps.adminApiToken);
     if (await blocked(check))
       return page(
@@ -211,7 +208,6 @@ export function registerSignIn(scope: FastifyInstance, context: ConsoleContext):
         429,
       );
     if (!deps.adminApiToken || token.length === 0 || !safeEqualText(token, deps.adminApiToken)) {
-      await count(check);
       return page(
         request,
         reply,
@@ -220,6 +216,7 @@ export function registerSignIn(scope: FastifyInstance, context: ConsoleContext):
         400,
       );
     }
+    await attempts.forgive(check);
     const session = await openTokenSession(deps.db, {
       now: deps.clock.now(),
       random: deps.random,
@@ -236,13 +233,13 @@ export function registerSignIn(scope: FastifyInstance, context: ConsoleContext):
 
   scope.post('/login/link', { config: { public: true } }, async (request, reply) => {
     const body = linkBody.parse(request.body ?? {});
-    const check: [RedisThrottle, string][] = [
-      [limits.failuresPerAddress, `console:fail:a:${address(request)}`],
-    ];
+    const check: AttemptCheck[] = [[limits.failuresPerAddress, `console:fail:a:${address(request)}`]];
     if (await blocked(check)) return page(request, reply, 'link', { error: 'login.throttled' }, 429);
     const outcome = await signInWithLink(deps, { token: body.token?.trim() ?? '', ...origin(request) });
-    if (outcome.kind === 'signed_in') return signIn(reply, outcome.session, '/console');
-    await count(check);
+    if (outcome.kind === 'signed_in') {
+      await attempts.forgive(check);
+      return signIn(reply, outcome.session, '/console');
+    }
     return page(request, reply, 'link', { error: 'link.refused' }, 400);
   });
 

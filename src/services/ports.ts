@@ -13,14 +13,6 @@ export interface Random {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Counts failures per key in a window (link-code guessing); backed by Redis in production. */
-export interface Throttle {
-  /** True when the key is over its limit; does not count. */
-  isBlocked(key: string): Promise<boolean>;
-  /** Counts one failure. */
-  fail(key: string): Promise<void>;
-}
-
 /** What a link-code attempt may do, decided when it was counted. */
 export type LinkAttemptDecision =
   /** Check the code; `alertAdmins` is true for the one attempt per window that must tell the admins. */

@@ -392,6 +392,39 @@ describe('the console refuses forged and hurried requests', () => {
     expect(statuses.slice(0, 10).every((status) => status === 400)).toBe(true);
     expect(statuses[10]).toBe(429);
   }, 120_000);
+
+  it('counts wrong codes and tokens posted all at once before checking them: none slips past the limit', async () => {
+    const guesser = new Browser('10.7.7.7');
+    await guesser.get('/console/login');
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        guesser.post('/console/login/verify', { official: 'ADM-B', code: '654321' }),
+      ),
+    );
+    const statusesOf = (answers: { statusCode: number }[]) =>
+      answers.map((answer) => answer.statusCode).sort((a, b) => a - b);
+    // Ten wrong codes per official and hour were checked; the other ten were refused unchecked.
+    expect(statusesOf(codes)).toEqual([...Array<number>(10).fill(400), ...Array<number>(10).fill(429)]);
+
+    const tokenGuesser = new Browser('10.8.8.8');
+    await tokenGuesser.get('/console/login');
+    const tokens = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        tokenGuesser.post('/console/login/token', { token: `wrong-token-${index}-xxxxxxxx` }),
+      ),
+    );
+    expect(statusesOf(tokens)).toEqual([...Array<number>(30).fill(400), ...Array<number>(10).fill(429)]);
+  }, 120_000);
+
+  it('does not count a sign-in that succeeded against the address', async () => {
+    const browser = new Browser('10.9.9.9');
+    await browser.get('/console/login');
+    for (let attempt = 0; attempt < 35; attempt += 1)
+      expect((await browser.post('/console/login/token', { token: ADMIN_TOKEN })).statusCode).toBe(303);
+    expect(
+      (await browser.post('/console/login/token', { token: 'wrong-token-xxxxxxxxxxxx' })).statusCode,
+    ).toBe(400);
+  }, 120_000);
 });
 
 describe('console sessions', () => {
