@@ -254,7 +254,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         request.log.warn({ path }, 'webhook refused: bad secret or signature');
         return reply.code(401).send({ ok: false });
       }
-      if (verdict.update) {
+      if (!verdict.update) request.log.debug({ update: request.body }, `${channel.name} update ignored`);
+      else {
         try {
           await inbox.accept(channel.name, verdict.update);
         } catch (error) {
