@@ -281,7 +281,6 @@ export async function main(): Promise<void> {
     channels: [],
     logger: createLogger('silent'),
     metrics: createMetrics(),
-    handleEvent: () => Promise.reject(new Error('no chat in this benchmark')),
     readiness: {},
     boardQueues: [],
   });

@@ -6,11 +6,12 @@ export const retentionJob = (timezone: string): Job => ({
   name: 'retention',
   cron: '40 3 * * *',
   timezone,
-  description: 'empties old message bodies, removes old report source texts, deletes old link codes',
+  description:
+    'empties old message bodies, removes old report source texts and recorded webhook updates, deletes old link codes',
   run: async (ctx, { at, dryRun }) => {
     const counts = await purgeExpired(ctx.db, ctx.retention ?? DEFAULT_RETENTION, at, dryRun);
     return {
-      reminders: counts.messageBodies + counts.inboundTexts + counts.linkCodes,
+      reminders: counts.messageBodies + counts.inboundTexts + counts.linkCodes + counts.webhookUpdates,
       messages: 0,
       unreachable: 0,
       sample: [],

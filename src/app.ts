@@ -278,6 +278,19 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           throw error;
         }
       };
+      const { WebhookInbox } = await import('./channels/inbox.ts');
+      const inbox = new WebhookInbox({
+        db,
+        channels,
+        handler: handleEvent,
+        clock,
+        logger: logger.child({ component: 'webhook-inbox' }),
+        ...config.webhookInbox,
+        metrics: { processed: metrics.webhookUpdatesProcessed, failed: metrics.webhookUpdatesFailed },
+      });
+      inbox.start();
+      // Stops after the server (stoppers run in reverse), before the replies it may still hand over.
+      stoppers.push(() => inbox.stop());
       server = buildServer({
         db,
         token: config.adminApiToken,
@@ -332,7 +345,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         },
         logger,
         metrics,
-        handleEvent,
+        inbox,
         readiness: {
           database: () => db.$queryRaw`SELECT 1`,
           redis: () => redis.ping(),
@@ -342,7 +355,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
             ),
           ),
         },
-        beforeMetrics: () => refreshGauges(metrics, db, [...queues, ['jobs', jobsQueue]]),
+        beforeMetrics: () =>
+          refreshGauges(metrics, db, [...queues, ['jobs', jobsQueue]], config.webhookInbox.maxAttempts),
       });
       address = await server.listen({ port: config.port, host: config.host });
       const listening = server;

@@ -64,6 +64,8 @@ const schema = z
     RETENTION_MESSAGE_DAYS: days(30),
     RETENTION_INBOUND_TEXT_DAYS: days(90),
     RETENTION_LINK_CODE_DAYS: days(30),
+    WEBHOOK_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
     FILES_URL_SECRET: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
     TZ_DEFAULT: z
       .string()
@@ -200,6 +202,11 @@ export interface Config {
   zaloSiteVerification: string | undefined;
   retention: RetentionPolicy;
   /**
+   * Recorded webhook updates (src/channels/inbox.ts): one not handled within `retryAfterMs` is taken again by
+   * a sweep, with backoff; after `maxAttempts` failed attempts it is left for an operator.
+   */
+  webhookInbox: { retryAfterMs: number; maxAttempts: number };
+  /**
    * Signs the public links of chart pictures and workbooks (/files/…) for channels that fetch media by URL
    * (Zalo); undefined when there is neither FILES_URL_SECRET nor an admin token to derive it from.
    */
@@ -290,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       inboundTextDays: e.RETENTION_INBOUND_TEXT_DAYS,
       linkCodeDays: e.RETENTION_LINK_CODE_DAYS,
     },
+    webhookInbox: { retryAfterMs: e.WEBHOOK_RETRY_SECONDS * 1000, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS },
     // Derived, not the admin token itself: a leaked file link must say nothing about the admin token.
     filesUrlSecret:
       e.FILES_URL_SECRET ??

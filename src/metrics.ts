@@ -15,6 +15,10 @@ export interface Metrics {
   remindersSent: Gauge<'kind'>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   dialogueEngineFallbacks: Counter<'route'>;
+  webhookUpdatesProcessed: Counter<'channel'>;
+  webhookUpdatesFailed: Counter<'channel'>;
+  webhookInbox: Gauge<'channel' | 'state'>;
+  webhookInboxOldestSeconds: Gauge<'channel'>;
 }
 
 export function createMetrics(): Metrics {
@@ -99,6 +103,30 @@ export function createMetrics(): Metrics {
       name: 'thidua_dialogue_engine_fallbacks_total',
       help: 'Dialogue turns of a raw-SQL route that needed Prisma after all and ran again through it, by route',
       labelNames: ['route'],
+      registers: [registry],
+    }),
+    webhookUpdatesProcessed: new Counter({
+      name: 'thidua_webhook_updates_processed_total',
+      help: 'Recorded webhook updates handled by this process, by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    webhookUpdatesFailed: new Counter({
+      name: 'thidua_webhook_updates_failed_total',
+      help: 'Failed attempts at recorded webhook updates in this process (each is tried again), by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    webhookInbox: new Gauge({
+      name: 'thidua_webhook_inbox',
+      help: 'Webhook updates recorded and not handled yet, by channel and state (waiting; given_up: left for an operator)',
+      labelNames: ['channel', 'state'],
+      registers: [registry],
+    }),
+    webhookInboxOldestSeconds: new Gauge({
+      name: 'thidua_webhook_inbox_oldest_seconds',
+      help: 'Age of the oldest webhook update not handled yet, by channel',
+      labelNames: ['channel'],
       registers: [registry],
     }),
   };

@@ -27,7 +27,12 @@ export interface WebhookRequest {
   rawBody?: Buffer | undefined;
 }
 
-export type WebhookOutcome = { status: 200 } | { status: 401 } | { status: 500; error: unknown };
+/**
+ * A webhook request once its secret or signature is checked: refused, or accepted with the update to record
+ * (absent when there is nothing to handle: malformed, or an event the bot does not read).
+ */
+export type WebhookVerdict =
+  { status: 401 } | { status: 200; update?: { key: string; chatId: string; body: unknown } };
 
 export interface Channel {
   readonly name: string;
@@ -50,7 +55,13 @@ export interface Channel {
   stop(): Promise<void>;
   /** Present when the channel receives through our HTTP server. */
   readonly webhookPath?: string;
-  handleWebhook?(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome>;
+  /** Checks a webhook request (nothing is handled here: the update is recorded, then processed). */
+  readWebhook?(request: WebhookRequest): WebhookVerdict;
+  /**
+   * Handles one update as the platform sent it (a recorded webhook body, or a polled update); throws when it
+   * could not be handled, so it is tried again.
+   */
+  processUpdate?(body: unknown, handler: EventHandler): Promise<void>;
   /** The webhook needs the body's exact bytes (a signature over them). */
   readonly rawBody?: boolean;
   /** No buttons: choices go out as a numbered list and the reply "1", "2"… answers them. */

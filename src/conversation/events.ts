@@ -49,7 +49,20 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export function storableEvent(event: InboundEvent): InboundEvent {
   const cleaned: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(event))
-    cleaned[key] =
-      typeof value === 'string' ? value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd') : value;
+    cleaned[key] = typeof value === 'string' ? storableText(value) : value;
   return cleaned as InboundEvent;
+}
+
+function storableText(text: string): string {
+  return text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd');
+}
+
+/** A platform's whole update made storable in jsonb the same way, keys and values at any depth. */
+export function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [storableText(key), storableJson(inner)]),
+  );
 }

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Db } from '../db/client.ts';
 import type { Metrics } from '../metrics.ts';
+import { inboxDepth } from '../channels/inbox.ts';
 
 /**
  * Sets the gauges read at scrape time. Counters live in each process; these come from PostgreSQL and
@@ -10,6 +11,7 @@ export async function refreshGauges(
   metrics: Metrics,
   db: Db,
   queues: Iterable<[string, Queue]>,
+  inboxMaxAttempts?: number,
 ): Promise<void> {
   for (const [name, queue] of queues) {
     const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
@@ -31,6 +33,18 @@ export async function refreshGauges(
         { channel: row.channel },
         (Date.now() - row.oldest.getTime()) / 1000,
       );
+    }
+  }
+  if (inboxMaxAttempts !== undefined) {
+    metrics.webhookInbox.reset();
+    metrics.webhookInboxOldestSeconds.reset();
+    for (const row of await inboxDepth(db, inboxMaxAttempts)) {
+      metrics.webhookInbox.set({ channel: row.channel, state: row.state }, row.count);
+      if (row.state === 'waiting')
+        metrics.webhookInboxOldestSeconds.set(
+          { channel: row.channel },
+          (Date.now() - row.oldest.getTime()) / 1000,
+        );
     }
   }
   const reminders = await db.reminderSent.groupBy({ by: ['kind'], _count: true });

@@ -7,7 +7,7 @@ import Fastify, {
 } from 'fastify';
 import type { Queue } from 'bullmq';
 import { ZodError } from 'zod';
-import type { Channel, EventHandler } from '../channels/channel.ts';
+import type { Channel } from '../channels/channel.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { DomainError } from '../services/errors.ts';
@@ -24,7 +24,11 @@ export interface ServerDeps extends AdminApiDeps {
   logger: Logger;
   metrics: Metrics;
   channels: Channel[];
-  handleEvent: EventHandler;
+  /**
+   * Where a webhook's update is recorded before the answer (src/channels/inbox.ts); it throws when the row
+   * could not be written, and handles the update after the answer.
+   */
+  inbox?: { accept(channel: string, update: { key: string; chatId: string; body: unknown }): Promise<void> };
   /** Named readiness checks; each throws when its dependency is unreachable. */
   readiness: Record<string, () => Promise<unknown>>;
   /** Refreshes gauges (queue depths) before /metrics is read. */
@@ -234,20 +238,32 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // Bodies of webhooks signed over their exact bytes (Zalo OA), kept beside the parsed body.
   const rawBodies = new WeakMap<FastifyRequest, Buffer>();
   for (const channel of deps.channels) {
-    if (!channel.webhookPath || !channel.handleWebhook) continue;
-    const handleWebhook = channel.handleWebhook.bind(channel);
+    if (!channel.webhookPath || !channel.readWebhook) continue;
+    const inbox = deps.inbox;
+    if (!inbox) throw new Error(`the webhook of ${channel.name} needs an inbox to record its updates`);
+    const readWebhook = channel.readWebhook.bind(channel);
     const path = channel.webhookPath;
+    // Record, answer, then process: the platform's 200 never waits for the dialogue (src/channels/inbox.ts).
     const route = async (request: FastifyRequest, reply: FastifyReply) => {
-      const outcome = await handleWebhook(
-        { headers: request.headers, body: request.body, rawBody: rawBodies.get(request) },
-        deps.handleEvent,
-      );
-      if (outcome.status === 500) {
-        request.log.error({ err: outcome.error }, 'webhook update failed; the platform will retry');
-        return reply.code(500).send({ ok: false });
+      const verdict = readWebhook({
+        headers: request.headers,
+        body: request.body,
+        rawBody: rawBodies.get(request),
+      });
+      if (verdict.status === 401) {
+        request.log.warn({ path }, 'webhook refused: bad secret or signature');
+        return reply.code(401).send({ ok: false });
       }
-      if (outcome.status === 401) request.log.warn({ path }, 'webhook refused: bad secret or signature');
-      return reply.code(outcome.status).send({ ok: outcome.status === 200 });
+      if (!verdict.update) request.log.debug({ update: request.body }, `${channel.name} update ignored`);
+      else {
+        try {
+          await inbox.accept(channel.name, verdict.update);
+        } catch (error) {
+          request.log.error({ err: error }, 'webhook update not recorded; the platform will retry');
+          return reply.code(500).send({ ok: false });
+        }
+      }
+      return reply.code(200).send({ ok: true });
     };
     if (!channel.rawBody) {
       app.post(path, route);

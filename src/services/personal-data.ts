@@ -28,7 +28,7 @@ export interface ErasedOfficial {
 /**
  * Erases an official's personal data in one transaction: name → "Cán bộ đã xóa <n>", phone, chat accounts
  * (the chat ids), link codes, the words they typed (a report's source text) and the messages to them (chat
- * id and body) go; what waits to be sent to them fails. Reports, acknowledgements, exemplars and the audit
+ * id and body) and their updates as the webhooks recorded them go; what waits to be sent to them fails. Reports, acknowledgements, exemplars and the audit
  * trail stay, and name them anonymously (the audit trail names officials when it is read). Erasing twice
  * changes nothing the second time.
  */
@@ -62,6 +62,11 @@ export async function eraseOfficial(
         OR (channel, "chatId") IN (SELECT * FROM unnest(${chats.map((chat) => chat.channel)}::text[],
           ${chats.map((chat) => chat.chatId)}::text[]))`;
     await tx.$executeRaw`DELETE FROM "LinkCode" WHERE "officialId" = ${official.id}::uuid`;
+    // What their chats sent, as the webhooks recorded it (handled updates only: a waiting one is still work).
+    await tx.$executeRaw`
+      DELETE FROM "WebhookInbox" WHERE "processedAt" IS NOT NULL
+        AND (channel, "chatId") IN (SELECT * FROM unnest(${chats.map((chat) => chat.channel)}::text[],
+          ${chats.map((chat) => chat.chatId)}::text[]))`;
     const [counted] = await tx.$queryRaw<{ n: number }[]>`
       SELECT count(*)::int AS n FROM "Official" WHERE "erasedAt" IS NOT NULL`;
     const name = erasedName((counted?.n ?? 0) + 1);

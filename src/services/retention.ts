@@ -15,6 +15,8 @@ export interface RetentionCounts {
   inboundTexts: number;
   /** Link codes that expired before the link-code period (used or not: a used one names its chat), deleted. */
   linkCodes: number;
+  /** Webhook updates as received (what people sent, whole) older than the inbound-text period, deleted. */
+  webhookUpdates: number;
 }
 
 /**
@@ -37,8 +39,9 @@ export async function purgeExpired(
           AND COALESCE("sentAt", "createdAt") < ${messagesBefore} AND payload->>'text' <> '') AS "messageBodies",
         (SELECT count(*)::int FROM "StatusReport"
           WHERE "sourceText" IS NOT NULL AND "createdAt" < ${textsBefore}) AS "inboundTexts",
-        (SELECT count(*)::int FROM "LinkCode" WHERE "expiresAt" < ${codesBefore}) AS "linkCodes"`;
-    return counts ?? { messageBodies: 0, inboundTexts: 0, linkCodes: 0 };
+        (SELECT count(*)::int FROM "LinkCode" WHERE "expiresAt" < ${codesBefore}) AS "linkCodes",
+        (SELECT count(*)::int FROM "WebhookInbox" WHERE "receivedAt" < ${textsBefore}) AS "webhookUpdates"`;
+    return counts ?? { messageBodies: 0, inboundTexts: 0, linkCodes: 0, webhookUpdates: 0 };
   }
   // audit: retention.purge (system actor, the counts)
   const messageBodies = await db.$executeRaw`
@@ -49,5 +52,9 @@ export async function purgeExpired(
     UPDATE "StatusReport" SET "sourceText" = NULL
     WHERE "sourceText" IS NOT NULL AND "createdAt" < ${textsBefore}`;
   const linkCodes = await db.$executeRaw`DELETE FROM "LinkCode" WHERE "expiresAt" < ${codesBefore}`;
-  return { messageBodies, inboundTexts, linkCodes };
+  // Handled or not: an update that could not be handled within the period is past any use (an operator
+  // sees a failed one within hours), and what it says is personal data like the typed texts.
+  const webhookUpdates = await db.$executeRaw`
+    DELETE FROM "WebhookInbox" WHERE "receivedAt" < ${textsBefore}`;
+  return { messageBodies, inboundTexts, linkCodes, webhookUpdates };
 }

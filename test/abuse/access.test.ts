@@ -91,7 +91,9 @@ beforeAll(async () => {
   );
   expect((await api('PUT', '/api/officials/AC-CB', OFFICIAL)).status).toBe(200);
   tables = await tableNames(env.db);
-  quiet = tables.filter((table) => !['InboundUpdate', 'OutboxMessage', 'OfferedChoice'].includes(table));
+  quiet = tables.filter(
+    (table) => !['InboundUpdate', 'WebhookInbox', 'OutboxMessage', 'OfferedChoice'].includes(table),
+  );
 });
 
 afterAll(async () => {

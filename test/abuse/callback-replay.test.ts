@@ -24,8 +24,8 @@ const CHAT = { M1: 5001, F2: 5002, F9: 5009, L1: 5011, L2: 5012, stranger: 5999 
 let c1 = '';
 let c2 = '';
 let task1 = '';
-/** Strangers' rows: the update and the answer. Everything else must stay as it was. */
-const ANSWERS = new Set(['InboundUpdate', 'OutboxMessage']);
+/** Strangers' rows: the update (as received and as handled) and the answer. Everything else must stay as it was. */
+const ANSWERS = new Set(['InboundUpdate', 'WebhookInbox', 'OutboxMessage']);
 
 beforeAll(async () => {
   env = await startInProcess();
@@ -144,9 +144,10 @@ async function refused(chat: number, data: string, expected: string): Promise<vo
     `${chat} pressing ${data}`,
   ).toEqual([expected]);
   const after = await fingerprint(env.db, tables, ANSWERS);
-  expect({ ...after, InboundUpdate: '', OutboxMessage: '' }).toEqual({
+  expect({ ...after, InboundUpdate: '', WebhookInbox: '', OutboxMessage: '' }).toEqual({
     ...before,
     InboundUpdate: '',
+    WebhookInbox: '',
     OutboxMessage: '',
   });
 }

@@ -504,7 +504,13 @@ const HEADERS: Record<string, Record<string, string>> = {
   '/webhooks/zalo-oa': {},
 };
 /** Rows only ever added by a chat turn: counted. Every other table is also hashed row by row. */
-const APPEND_ONLY = new Set(['InboundUpdate', 'OutboxMessage', 'StatusReport', 'PendingReply']);
+const APPEND_ONLY = new Set([
+  'InboundUpdate',
+  'OutboxMessage',
+  'StatusReport',
+  'PendingReply',
+  'WebhookInbox',
+]);
 const BATCH = 20;
 
 const counts = { invalid: 0, unlinked: 0, linked: 0, status: new Map<number, number>() };
@@ -543,18 +549,26 @@ async function foreignBatch(path: string, probes: Probe[]): Promise<void> {
   const bodies = `${path}: ${probes.map((probe) => probe.family).join(',')}`;
   expect(Number(after.InboundUpdate) - Number(before.InboundUpdate), bodies).toBe(valid);
   expect(Number(after.OutboxMessage) - Number(before.OutboxMessage), bodies).toBe(valid);
-  expect({ ...after, InboundUpdate: '', OutboxMessage: '' }, bodies).toEqual({
+  // Recorded before the answer, each valid update once; an invalid one is not recorded at all.
+  expect(Number(after.WebhookInbox) - Number(before.WebhookInbox), bodies).toBe(valid);
+  expect(await unhandled(), bodies).toBe(0);
+  expect({ ...after, InboundUpdate: '', OutboxMessage: '', WebhookInbox: '' }, bodies).toEqual({
     ...before,
     InboundUpdate: '',
     OutboxMessage: '',
+    WebhookInbox: '',
   });
 }
+
+/** Recorded updates whose turn failed (the webhook answered 200 before it ran). */
+const unhandled = () => env.db.webhookInbox.count({ where: { processedAt: null } });
 
 /** A linked official's texts may record reports (they are valid): each update is recorded once. */
 async function linkedBatch(path: string, probes: Probe[]): Promise<void> {
   const before = await env.db.inboundUpdate.count();
   for (const probe of probes) await send(path, probe);
   expect(await env.db.inboundUpdate.count()).toBe(before + probes.length);
+  expect(await unhandled()).toBe(0);
 }
 
 const batches = (probe: fc.Arbitrary<Probe>, linked: boolean) =>

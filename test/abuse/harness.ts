@@ -4,6 +4,7 @@ import { runInNewContext } from 'node:vm';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Redis } from 'ioredis';
+import { WebhookInbox } from '../../src/channels/inbox.ts';
 import { TelegramChannel } from '../../src/channels/telegram/telegram.ts';
 import { ZaloBotChannel } from '../../src/channels/zalo/bot-api.ts';
 import { createZaloOaChannel } from '../../src/channels/zalo/oa.ts';
@@ -28,6 +29,10 @@ import { TEST_LINK_CODE_KEYS } from '../support/link-codes.ts';
  * The web role built in process, as app.ts builds it, with all three webhook channels and the admin API,
  * so thousands of requests go through fastify's inject. Outbound calls (answering a button press, token
  * refreshes) go to a closed port and fail fast: replies stay in the outbox, where the tests read them.
+ * A webhook answers once its update is recorded and the turn runs after the answer (src/channels/inbox.ts):
+ * `inject` here also waits for the turns the request started, so a test reads their outcome right after.
+ * The inbox's sweep is not started: nothing here is left for it (a failed turn stays unprocessed, which
+ * the fuzz test checks).
  */
 export const SECRETS = {
   admin: 'abuse-admin-token-0123456789',
@@ -120,6 +125,15 @@ export async function startInProcess(
     linkCodeKeys: TEST_LINK_CODE_KEYS,
     numberedChoiceChannels: new Set(['zalo', 'zalo_oa']),
   });
+  const inbox = new WebhookInbox({
+    db,
+    channels,
+    handler: (event) => dialogue.handle(event),
+    clock,
+    logger,
+    retryAfterMs: 30_000,
+    maxAttempts: 8,
+  });
   const app = buildServer({
     db,
     token: SECRETS.admin,
@@ -130,7 +144,7 @@ export async function startInProcess(
     channels,
     logger,
     metrics: createMetrics(),
-    handleEvent: (event) => dialogue.handle(event),
+    inbox,
     readiness: {},
     boardQueues: [],
     linkCodeKeys: TEST_LINK_CODE_KEYS,
@@ -138,6 +152,12 @@ export async function startInProcess(
     ...options.server,
   });
   await app.ready();
+  const inject = app.inject.bind(app);
+  app.inject = (async (...args: Parameters<typeof inject>) => {
+    const response = await inject(...args);
+    await inbox.settled();
+    return response;
+  }) as typeof app.inject;
   return {
     app,
     db,
@@ -147,6 +167,7 @@ export async function startInProcess(
     handle: (event) => dialogue.handle(event),
     close: async () => {
       await app.close();
+      await inbox.stop();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();

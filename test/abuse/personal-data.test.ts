@@ -267,10 +267,13 @@ describe('the retention job', () => {
     if (!job) throw new Error('no retention job');
     const before = await fingerprint(env.db, tables);
     const now = await job.run(ctx(), { at: new Date(), dryRun: false });
-    expect(now.details).toEqual({ messageBodies: 0, inboundTexts: 0, linkCodes: 0 });
+    expect(now.details).toEqual({ messageBodies: 0, inboundTexts: 0, linkCodes: 0, webhookUpdates: 0 });
     const preview = await job.run(ctx(), { at: new Date(Date.now() + 100 * DAY), dryRun: true });
     expect(preview.details).toMatchObject({ inboundTexts: 1, linkCodes: 1 });
     expect((preview.details as { messageBodies: number }).messageBodies).toBeGreaterThan(0);
+    expect((preview.details as { webhookUpdates: number }).webhookUpdates).toBe(
+      await env.db.webhookInbox.count(),
+    );
     expect(await fingerprint(env.db, tables)).toEqual(before);
   });
 
@@ -281,6 +284,8 @@ describe('the retention job', () => {
     expect(done.details).toMatchObject({ inboundTexts: 1, linkCodes: 1 });
     expect(await env.db.statusReport.count({ where: { sourceText: { not: null } } })).toBe(0);
     expect(await env.db.linkCode.count()).toBe(0);
+    // What the chats sent, as the webhooks recorded it, goes with the typed texts.
+    expect(await env.db.webhookInbox.count()).toBe(0);
     const sent = await env.db.outboxMessage.findMany({ where: { state: { not: 'pending' } } });
     expect(sent.every((row) => (row.payload as { text?: string }).text === '')).toBe(true);
     // What was reported, by whom and when, is the record: kept.
@@ -288,6 +293,6 @@ describe('the retention job', () => {
     expect(await env.db.statusReport.count()).toBe(2);
     // Run twice: nothing more to do.
     const again = await job.run(ctx(), { at: new Date(Date.now() + 100 * DAY), dryRun: false });
-    expect(again.details).toEqual({ messageBodies: 0, inboundTexts: 0, linkCodes: 0 });
+    expect(again.details).toEqual({ messageBodies: 0, inboundTexts: 0, linkCodes: 0, webhookUpdates: 0 });
   });
 });

@@ -78,6 +78,7 @@ describe('the Telegram webhook', () => {
     expect((await post(update, null)).status).toBe(401);
     expect((await post(update, 'wrong-secret')).status).toBe(401);
     expect(await db.inboundUpdate.count()).toBe(0);
+    expect(await db.webhookInbox.count()).toBe(0);
   });
 
   it('answers 200 to malformed and unknown updates and records nothing', async () => {
@@ -86,6 +87,7 @@ describe('the Telegram webhook', () => {
     expect((await post({ hello: 'world' })).status).toBe(200);
     expect((await post([1, 2, 3])).status).toBe(200);
     expect(await db.inboundUpdate.count()).toBe(0);
+    expect(await db.webhookInbox.count()).toBe(0);
   });
 
   it('links a chat through the webhook and answers through the Bot API', async () => {
@@ -105,8 +107,10 @@ describe('the Telegram webhook', () => {
     );
     expect(statuses).toEqual([200, 200, 200]);
     expect((await post(update)).status).toBe(200);
-    expect(await db.inboundUpdate.count({ where: { updateId: String(update.update_id) } })).toBe(1);
+    // Recorded before each answer, once; handled after it.
+    expect(await db.webhookInbox.count({ where: { updateKey: String(update.update_id) } })).toBe(1);
     await user.waitFor('the help text', (message) => message.text.includes('Hướng dẫn'));
+    expect(await db.inboundUpdate.count({ where: { updateId: String(update.update_id) } })).toBe(1);
     // The marker proves that anything the redeliveries could have sent would have arrived by now.
     const after = user.received.length;
     await post(messageUpdate(6001, '/nhiemvu'));

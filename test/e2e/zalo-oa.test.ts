@@ -128,6 +128,7 @@ describe('the Zalo Official Account channel', () => {
     // The signature covers the exact bytes: the same JSON re-spaced is refused.
     expect((await post(first, JSON.stringify(event, null, 1), good.signature)).status).toBe(401);
     expect(await db.inboundUpdate.count()).toBe(before);
+    expect(await db.webhookInbox.count({ where: { updateKey: event.message.msg_id } })).toBe(0);
   });
 
   it('records a replayed event once, whichever instance gets it', async () => {

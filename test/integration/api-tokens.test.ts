@@ -100,7 +100,6 @@ beforeAll(async () => {
     attachments: (ref) => makeAttachment({ db, render, timeZone: TZ }, ref),
     logger,
     metrics: createMetrics(),
-    handleEvent: () => Promise.reject(new Error('no chat here')),
     readiness: {},
     boardQueues: [],
   });

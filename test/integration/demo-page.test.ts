@@ -26,7 +26,6 @@ function server(demo: Partial<DemoPageDeps> | undefined): FastifyInstance {
     channels: [],
     logger: createLogger('silent'),
     metrics: createMetrics(),
-    handleEvent: () => Promise.reject(new Error('no chat here')),
     readiness: {},
     boardQueues: [],
     demo: demo && {

@@ -24,7 +24,6 @@ function server(token: string | undefined): FastifyInstance {
     channels: [],
     logger: createLogger('silent'),
     metrics: createMetrics(),
-    handleEvent: () => Promise.reject(new Error('no chat here')),
     readiness: {},
     boardQueues: [],
   });

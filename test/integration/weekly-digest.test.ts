@@ -216,7 +216,6 @@ beforeAll(async () => {
     channels: [],
     logger,
     metrics: createMetrics(),
-    handleEvent: () => Promise.reject(new Error('no chat here')),
     readiness: {},
     boardQueues: [],
     jobs: createJobsApi(jobs, ctx),

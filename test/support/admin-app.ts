@@ -43,7 +43,6 @@ export async function adminApp(db: Db, now: Date): Promise<AdminApp> {
     channels: [],
     logger: createLogger('silent'),
     metrics: createMetrics(),
-    handleEvent: () => Promise.reject(new Error('no chat here')),
     readiness: {},
     boardQueues: [],
   });

@@ -36,7 +36,6 @@ export async function consoleServer(
     channels: [],
     logger: createLogger('silent'),
     metrics: createMetrics(),
-    handleEvent: () => Promise.reject(new Error('no chat here')),
     readiness: {},
     boardQueues: [],
     console: {

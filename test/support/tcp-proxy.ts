@@ -4,7 +4,8 @@ import { freePort } from './ports.ts';
 /**
  * A TCP proxy in front of a shared server (PostgreSQL) that one test can take down for its own clients
  * only: `cut()` drops every open connection and refuses new ones (closed as soon as accepted, as a
- * server going down looks to a client), `restore()` lets connections through again.
+ * server going down looks to a client), `restore()` lets connections through again; `latencyMs` slows
+ * every chunk down.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
@@ -43,10 +44,22 @@ export class TcpProxy {
         upstream.destroy();
       });
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    this.forward(client, upstream);
+    this.forward(upstream, client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+  }
+
+  /** Each chunk, either way, waits `latencyMs` (in order): a database far away, for every connection. */
+  latencyMs = 0;
+
+  private forward(from: Socket, to: Socket): void {
+    const later = (step: () => void) => {
+      if (this.latencyMs > 0) setTimeout(step, this.latencyMs);
+      else step();
+    };
+    from.on('data', (chunk: Buffer) => later(() => to.writable && to.write(chunk)));
+    from.on('end', () => later(() => to.end()));
   }
 
   cut(): void {

@@ -10,8 +10,8 @@ import type {
   DeliveryFailure,
   EventHandler,
   OutboundFile,
-  WebhookOutcome,
   WebhookRequest,
+  WebhookVerdict,
 } from '../channel.ts';
 
 export interface TelegramOptions {
@@ -298,7 +298,7 @@ export class TelegramChannel implements Channel {
           // telegraf types the signal with the abort-controller polyfill; Node's own is what it uses.
           { signal: signal as never },
         ),
-      process: (update) => this.process(update, handler),
+      process: (update) => this.processUpdate(update, handler),
       done: (update) => {
         offset = update.update_id + 1;
       },
@@ -312,14 +312,14 @@ export class TelegramChannel implements Channel {
     await this.poller?.stop();
   }
 
-  handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
+  readWebhook(request: WebhookRequest): WebhookVerdict {
     return secretHeaderWebhook(request, SECRET_HEADER, this.options.webhookSecret, (body) =>
-      this.process(body, handler),
+      eventFromUpdate(body, this.username),
     );
   }
 
-  /** Handles one update; throws when it could not be recorded, so the platform (or our poller) retries. */
-  private async process(update: unknown, handler: EventHandler): Promise<void> {
+  /** Handles one update; throws when it could not be recorded, so it is tried again (inbox or poller). */
+  async processUpdate(update: unknown, handler: EventHandler): Promise<void> {
     const event = eventFromUpdate(update, this.username);
     if (!event) {
       this.options.logger.debug({ update }, 'telegram update ignored');

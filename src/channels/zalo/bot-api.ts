@@ -2,7 +2,7 @@ import type { AxiosInstance } from 'axios';
 import type { InboundEvent } from '../../conversation/events.ts';
 import type { OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
-import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
+import type { Channel, DeliveryFailure, EventHandler, WebhookRequest, WebhookVerdict } from '../channel.ts';
 import { networkError, PHOTO_TIMEOUT_MS, sentUnlessTimedOut, ZaloNetworkError, zaloHttp } from './http.ts';
 import { secretHeaderWebhook } from '../webhook.ts';
 import { numberedParts } from './text.ts';
@@ -252,7 +252,7 @@ export class ZaloBotChannel implements Channel {
           throw error;
         }
       },
-      process: (update) => this.process(update, handler),
+      process: (update) => this.processUpdate(update, handler),
       logger: this.options.logger,
     });
     this.poller.start();
@@ -262,13 +262,11 @@ export class ZaloBotChannel implements Channel {
     await this.poller?.stop();
   }
 
-  handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
-    return secretHeaderWebhook(request, SECRET_HEADER, this.options.webhookSecret, (body) =>
-      this.process(body, handler),
-    );
+  readWebhook(request: WebhookRequest): WebhookVerdict {
+    return secretHeaderWebhook(request, SECRET_HEADER, this.options.webhookSecret, eventFromZaloUpdate);
   }
 
-  private async process(update: unknown, handler: EventHandler): Promise<void> {
+  async processUpdate(update: unknown, handler: EventHandler): Promise<void> {
     const event = eventFromZaloUpdate(update);
     if (!event) {
       this.options.logger.debug({ update }, 'zalo update ignored');

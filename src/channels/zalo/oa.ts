@@ -3,7 +3,8 @@ import { DateTime } from 'luxon';
 import type { InboundEvent } from '../../conversation/events.ts';
 import type { OutboundMessage } from '../../domain/message.ts';
 import type { Logger } from '../../logger.ts';
-import type { Channel, DeliveryFailure, EventHandler, WebhookOutcome, WebhookRequest } from '../channel.ts';
+import type { Channel, DeliveryFailure, EventHandler, WebhookRequest, WebhookVerdict } from '../channel.ts';
+import { acceptedUpdate } from '../webhook.ts';
 import { networkError, PHOTO_TIMEOUT_MS, sentUnlessTimedOut, ZaloNetworkError, zaloHttp } from './http.ts';
 import { OaTokenStore, OaTokenUnavailable, type OaTokenOptions } from './oa-tokens.ts';
 import { SecretBox } from '../../secret-box.ts';
@@ -297,7 +298,7 @@ export class ZaloOaChannel implements Channel {
     await this.options.tokens.health();
   }
 
-  async handleWebhook(request: WebhookRequest, handler: EventHandler): Promise<WebhookOutcome> {
+  readWebhook(request: WebhookRequest): WebhookVerdict {
     const raw = request.rawBody;
     const header = request.headers[SIGNATURE_HEADER];
     if (!raw || typeof header !== 'string') return { status: 401 };
@@ -313,14 +314,13 @@ export class ZaloOaChannel implements Channel {
       this.options.logger.warn({ age }, 'zalo oa event refused: its timestamp is out of range');
       return { status: 401 };
     }
+    return acceptedUpdate(body, eventFromOaWebhook(body));
+  }
+
+  /** A recorded event, signature and timestamp checked when it was received. */
+  async processUpdate(body: unknown, handler: EventHandler): Promise<void> {
     const event = eventFromOaWebhook(body);
-    if (!event) return { status: 200 };
-    try {
-      await handler(event);
-      return { status: 200 };
-    } catch (error) {
-      return { status: 500, error };
-    }
+    if (event) await handler(event);
   }
 }
 
