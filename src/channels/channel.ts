@@ -31,8 +31,16 @@ export interface WebhookRequest {
  * A webhook request once its secret or signature is checked: refused, or accepted with the update to record
  * (absent when there is nothing to handle: malformed, or an event the bot does not read).
  */
-export type WebhookVerdict =
-  { status: 401 } | { status: 200; update?: { key: string; chatId: string; body: unknown } };
+export type WebhookVerdict = { status: 401 } | { status: 200; update?: WebhookUpdate };
+
+/** An update to handle: its id, its chat, the body as the platform sent it, and whether a group sent it. */
+export interface WebhookUpdate {
+  key: string;
+  chatId: string;
+  body: unknown;
+  /** A group's update is answered at once with the one notice and never recorded (private chats only). */
+  fromGroup: boolean;
+}
 
 export interface Channel {
   readonly name: string;

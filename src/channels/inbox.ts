@@ -2,7 +2,7 @@ import type { Db } from '../db/client.ts';
 import { storableJson } from '../conversation/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../services/ports.ts';
-import type { Channel, EventHandler } from './channel.ts';
+import type { Channel, EventHandler, WebhookUpdate } from './channel.ts';
 
 /**
  * Webhooks record, answer, then process. A webhook's update is written to `WebhookInbox` (a redelivery of
@@ -62,7 +62,11 @@ export class WebhookInbox {
    * Records an update (throws when it could not be written: the webhook answers 500 and the platform sends
    * it again) and, when it is new, starts handling it without waiting for the turn.
    */
-  async accept(channel: string, update: { key: string; chatId: string; body: unknown }): Promise<void> {
+  async accept(channel: string, update: WebhookUpdate): Promise<void> {
+    // A group is only told, once, that the bot works in private chats, and nothing it sent may be kept: its
+    // update is handled before the answer (one short statement) and never written here. A failure answers
+    // 500 and the platform's redelivery tries again.
+    if (update.fromGroup) return this.handleNow(channel, update.body);
     const now = this.options.clock.now();
     const body = storableJson(update.body);
     // Taken by this process from the start: attempt 1, leased until the sweep may take it over.
@@ -75,6 +79,12 @@ export class WebhookInbox {
     const row = inserted[0];
     if (!row || this.stopped) return;
     this.track(this.attempt({ id: row.id, channel, updateKey: update.key, body, attempts: 1 }));
+  }
+
+  private async handleNow(channelName: string, body: unknown): Promise<void> {
+    const channel = this.channels.get(channelName);
+    if (!channel?.processUpdate) throw new Error(`no channel ${channelName} to process the update`);
+    await channel.processUpdate(body, this.options.handler);
   }
 
   start(): void {

@@ -21,5 +21,8 @@ export function secretHeaderWebhook(
 /** 200, with the update to record when it carries an event. */
 export function acceptedUpdate(body: unknown, event: InboundEvent | null): WebhookVerdict {
   if (!event) return { status: 200 };
-  return { status: 200, update: { key: event.updateId, chatId: event.chatId, body } };
+  return {
+    status: 200,
+    update: { key: event.updateId, chatId: event.chatId, body, fromGroup: event.chatKind === 'group' },
+  };
 }

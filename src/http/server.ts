@@ -7,7 +7,7 @@ import Fastify, {
 } from 'fastify';
 import type { Queue } from 'bullmq';
 import { ZodError } from 'zod';
-import type { Channel } from '../channels/channel.ts';
+import type { Channel, WebhookUpdate } from '../channels/channel.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { DomainError } from '../services/errors.ts';
@@ -28,7 +28,7 @@ export interface ServerDeps extends AdminApiDeps {
    * Where a webhook's update is recorded before the answer (src/channels/inbox.ts); it throws when the row
    * could not be written, and handles the update after the answer.
    */
-  inbox?: { accept(channel: string, update: { key: string; chatId: string; body: unknown }): Promise<void> };
+  inbox?: { accept(channel: string, update: WebhookUpdate): Promise<void> };
   /** Named readiness checks; each throws when its dependency is unreachable. */
   readiness: Record<string, () => Promise<unknown>>;
   /** Refreshes gauges (queue depths) before /metrics is read. */

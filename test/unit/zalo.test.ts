@@ -77,7 +77,12 @@ describe('Zalo Bot Platform updates', () => {
     // Accepted: the update is handed over to be recorded under its message id, then handled.
     expect(bot.readWebhook({ headers: { 'x-bot-api-secret-token': 'secret-123' }, body: update })).toEqual({
       status: 200,
-      update: { key: update.message.message_id, chatId: update.message.chat.id, body: update },
+      update: {
+        key: update.message.message_id,
+        chatId: update.message.chat.id,
+        body: update,
+        fromGroup: false,
+      },
     });
   });
 
@@ -145,7 +150,7 @@ describe('Zalo OA', () => {
     });
     expect(oa.readWebhook(request(mac))).toEqual({
       status: 200,
-      update: { key: 'm-1', chatId: event.sender.id, body: event },
+      update: { key: 'm-1', chatId: event.sender.id, body: event, fromGroup: false },
     });
     expect(oa.readWebhook(request(undefined))).toEqual({ status: 401 });
     expect(oa.readWebhook(request(oaSignature('4321', raw, event.timestamp, 'app-secret')))).toEqual({
