@@ -119,7 +119,8 @@ export async function exportOfficialData(
     at: now,
   });
   const id = official.id;
-  const [reports, acts, exemplars, messages, digests, audit] = await Promise.all([
+  const chats = official.accounts;
+  const [reports, acts, exemplars, messages, digests, audit, received] = await Promise.all([
     db.$queryRaw`
       SELECT c."docNumber", t.key AS "taskKey", t.title AS "taskTitle", u.code AS "unitCode", r.status::text AS status,
         r.percent, r.note, r."sourceText", r.channel, r."createdAt", r."undoneAt"
@@ -153,6 +154,13 @@ export async function exportOfficialData(
       WHERE "actorId" = ${id}::uuid
         OR ("targetKind" = 'official' AND ("targetId" = ${id} OR "targetCode" = ${code}))
       ORDER BY at, id`,
+    // What their chats sent, as the webhooks received it (kept until RETENTION_INBOUND_TEXT_DAYS).
+    db.$queryRaw`
+      SELECT channel, "chatId", body, "receivedAt", "processedAt"
+      FROM "WebhookInbox"
+      WHERE (channel, "chatId") IN (SELECT * FROM unnest(${chats.map((chat) => chat.channel)}::text[],
+        ${chats.map((chat) => chat.chatId)}::text[]))
+      ORDER BY "receivedAt", id`,
   ]);
   return {
     exportedAt: now,
@@ -193,6 +201,7 @@ export async function exportOfficialData(
     acknowledgementsAndRegistrations: acts,
     exemplars,
     messages,
+    receivedUpdates: received,
     weeklyDigests: digests,
     audit,
   };

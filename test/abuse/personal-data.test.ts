@@ -142,6 +142,7 @@ describe('GET /api/officials/:code/export', () => {
       linkCodes: Record<string, unknown>[];
       statusReports: { docNumber: string; status: string; sourceText: string | null }[];
       messages: { text: string }[];
+      receivedUpdates: { channel: string; chatId: string; body: unknown }[];
       audit: { action: string; as: string }[];
     };
     expect(data.official).toMatchObject({ code: 'PD-CB', name: PERSON.name, phone: PERSON.phone });
@@ -154,6 +155,13 @@ describe('GET /api/officials/:code/export', () => {
       { docNumber: '07/KH-PD', status: 'done', sourceText: expect.stringContaining('đã xong') as unknown },
     ]);
     expect(data.messages.some((message) => message.text.includes('07/KH-PD'))).toBe(true);
+    // What their chats sent as the webhooks received it: the report's words and the link commands, theirs only.
+    expect(data.receivedUpdates.map((update) => JSON.stringify(update.body))).toEqual(
+      expect.arrayContaining([expect.stringContaining('Nguyệt báo: đã xong')]),
+    );
+    expect(
+      data.receivedUpdates.every((update) => [String(TELEGRAM_CHAT), ZALO_CHAT].includes(update.chatId)),
+    ).toBe(true);
     expect(data.audit).toEqual(
       expect.arrayContaining([expect.objectContaining({ action: 'report.create', as: 'actor' })]),
     );
