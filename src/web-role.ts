@@ -64,6 +64,7 @@ export async function startWebRole(
   };
   const inbox = new WebhookInbox({
     db,
+    statements: raw.statements,
     channels,
     handler: handleEvent,
     clock,

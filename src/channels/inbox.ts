@@ -1,15 +1,20 @@
 import type { Db } from '../db/client.ts';
+import type { RawQueries } from '../db/raw-transactions.ts';
 import { storableJson } from '../conversation/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../services/ports.ts';
 import type { Channel, EventHandler, WebhookUpdate } from './channel.ts';
 
 /**
- * Webhooks record, answer, then process. A webhook's update is written to `WebhookInbox` (a redelivery of
- * the same update id inserts nothing) and the platform gets its 200 at once, however long the dialogue
- * takes; the receiving process then handles the row in the background. Any row not handled within
- * `retryAfterMs` (the process died after answering, or the turn failed) is taken by the sweep of any web
- * process, with backoff, up to `maxAttempts`; after that it is logged at error and left for an operator.
+ * Webhooks answer within a fixed budget, whatever the dialogue costs, and lose nothing. A webhook's update is
+ * handled at once; a turn that ends within ANSWER_WITHIN_MS is answered 200 with nothing more to write (its
+ * transaction recorded the update id with everything it did). A turn that is slower, or fails, has its
+ * update written to `WebhookInbox` (a redelivery of the same update id inserts nothing) before the 200; the
+ * slow turn goes on and marks the row handled when it ends. Any row not handled within `retryAfterMs` (the
+ * process died after answering, or the turn failed) is taken by the sweep of any web process, with backoff,
+ * up to `maxAttempts`; after that it is logged at error and left for an operator. Writing every update first
+ * cost a second commit (a WAL flush) per update and halved the replies per second the web role holds
+ * (bench/RESULTS.md, inbound); this way only slow or failed turns pay it.
  *
  * Claims are leases: taking a row pushes its `nextAttemptAt` past the lease in one short statement
  * (`FOR UPDATE SKIP LOCKED`, so two sweeps never take the same row), and no transaction stays open during
@@ -18,6 +23,11 @@ import type { Channel, EventHandler, WebhookUpdate } from './channel.ts';
  */
 export interface WebhookInboxOptions {
   db: Db;
+  /**
+   * Where the inbound path's one-statement writes go (recording an update, marking it handled): the raw
+   * `pg` pool in the web role (RawTransactions.statements), `db` when absent.
+   */
+  statements?: RawQueries;
   channels: readonly Channel[];
   handler: EventHandler;
   clock: Clock;
@@ -28,6 +38,8 @@ export interface WebhookInboxOptions {
   maxAttempts: number;
   /** How often the sweep looks for rows left behind. */
   sweepEveryMs?: number;
+  /** How long a webhook waits for its turn before it records the update instead (ANSWER_WITHIN_MS). */
+  answerWithinMs?: number;
   metrics?: {
     processed: { inc(labels: { channel: string }): void };
     failed: { inc(labels: { channel: string }): void };
@@ -37,6 +49,13 @@ export interface WebhookInboxOptions {
 /** The longest wait between two attempts at one row. */
 const MAX_BACKOFF_MS = 3600_000;
 const SWEEP_BATCH = 20;
+/**
+ * How long a webhook waits for its turn before recording the update instead: far above a turn's usual
+ * 5-90 ms (bench/RESULTS.md, inbound), far below the 2 s within which Zalo wants its 200.
+ */
+const ANSWER_WITHIN_MS = 250;
+/** How long a handled row waits to be marked with the others handled meanwhile. */
+const MARK_EVERY_MS = 25;
 
 interface ClaimedRow {
   id: string;
@@ -54,31 +73,57 @@ export class WebhookInbox {
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
 
+  private readonly statements: RawQueries;
+  private readonly handled: { id: string; at: Date }[] = [];
+  private marking: Promise<void> | undefined;
+
   constructor(private readonly options: WebhookInboxOptions) {
     this.channels = new Map(options.channels.map((channel) => [channel.name, channel]));
+    this.statements = options.statements ?? options.db;
   }
 
   /**
-   * Records an update (throws when it could not be written: the webhook answers 500 and the platform sends
-   * it again) and, when it is new, starts handling it without waiting for the turn.
+   * Handles an update within `answerWithinMs`, or records it: a turn that ends in time needs no record (its
+   * own transaction wrote the update id with everything it did, so a crash after the answer loses nothing);
+   * one that is slow or fails is written here before the answer (throws when it could not be written: the
+   * webhook answers 500 and the platform sends it again) and handled from here. A slow turn goes on: when it
+   * ends the row is marked handled, and if it fails the sweep takes the row.
    */
   async accept(channel: string, update: WebhookUpdate): Promise<void> {
     // A group is only told, once, that the bot works in private chats, and nothing it sent may be kept: its
     // update is handled before the answer (one short statement) and never written here. A failure answers
     // 500 and the platform's redelivery tries again.
     if (update.fromGroup) return this.handleNow(channel, update.body);
+    const turn = this.handleNow(channel, update.body).then(
+      () => ({ handled: true as const }),
+      (error: unknown) => ({ handled: false as const, error }),
+    );
+    const outcome = await beforeDeadline(turn, this.options.answerWithinMs ?? ANSWER_WITHIN_MS);
+    if (outcome?.handled) {
+      this.options.metrics?.processed.inc({ channel });
+      return;
+    }
     const now = this.options.clock.now();
     const body = storableJson(update.body);
-    // Taken by this process from the start: attempt 1, leased until the sweep may take it over.
-    const inserted = await this.options.db.$queryRaw<{ id: string }[]>`
+    const failure = outcome && !outcome.handled ? outcome.error : undefined;
+    const retryAt = outcome ? this.backoffFrom(now, 1) : this.leaseFrom(now);
+    const inserted = await this.statements.$queryRaw<{ id: string }[]>`
       INSERT INTO "WebhookInbox" (id, channel, "updateKey", "chatId", body, "receivedAt", attempts, "nextAttemptAt")
       VALUES (gen_random_uuid(), ${channel}, ${update.key}, ${update.chatId}, ${JSON.stringify(body)}::jsonb,
-              ${now}, 1, ${this.leaseFrom(now)})
+              ${now}, 1, ${retryAt})
       ON CONFLICT (channel, "updateKey") DO NOTHING
       RETURNING id`;
     const row = inserted[0];
-    if (!row || this.stopped) return;
-    this.track(this.attempt({ id: row.id, channel, updateKey: update.key, body, attempts: 1 }));
+    // A redelivery of an update recorded before: that row is handled from there.
+    if (!row) return;
+    const claimed: ClaimedRow = { id: row.id, channel, updateKey: update.key, body, attempts: 1 };
+    if (outcome) {
+      this.track(this.failed(claimed, failure));
+      return;
+    }
+    this.track(
+      turn.then((late) => (late.handled ? this.succeeded(claimed) : this.failed(claimed, late.error))),
+    );
   }
 
   private async handleNow(channelName: string, body: unknown): Promise<void> {
@@ -96,9 +141,41 @@ export class WebhookInbox {
     }, every);
   }
 
-  /** Resolves once the turns under way (started by `accept` or a sweep) have ended. */
+  /** Resolves once the turns under way (started by `accept` or a sweep) have ended and been marked handled. */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    await this.marking;
+    await this.flushHandled();
+  }
+
+  /**
+   * Handled rows are marked in batches (one statement every MARK_EVERY_MS at most), as sent answers are: a
+   * statement per update was a tenth of the web role's CPU at 100 updates/s. A row handled but not yet marked
+   * when the process dies is taken again by a sweep, and the dialogue's update-id record makes that a no-op.
+   */
+  private markHandled(id: string, at: Date): void {
+    this.handled.push({ id, at });
+    this.marking ??= new Promise<void>((resolve) => setTimeout(resolve, MARK_EVERY_MS)).then(() =>
+      this.flushHandled(),
+    );
+  }
+
+  private async flushHandled(): Promise<void> {
+    const rows = this.handled.splice(0);
+    this.marking = undefined;
+    if (rows.length === 0) return;
+    try {
+      await this.statements.$executeRaw`
+        UPDATE "WebhookInbox" i SET "processedAt" = h.at, "lastError" = NULL
+        FROM unnest(${rows.map((row) => row.id)}::uuid[],
+                    ${rows.map((row) => row.at.toISOString().replace('Z', ''))}::timestamp(3)[]) AS h(id, at)
+        WHERE i.id = h.id`;
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error, inboxIds: rows.map((row) => row.id) },
+        'webhook updates handled but not marked; a sweep takes them again',
+      );
+    }
   }
 
   /** Stops taking rows and waits for the turns under way; a row cut short is taken again by a sweep. */
@@ -142,38 +219,63 @@ export class WebhookInbox {
 
   /** One attempt at a taken row; never throws (the row records how it went). */
   private async attempt(row: ClaimedRow): Promise<void> {
-    const { db, clock, logger, metrics } = this.options;
     const channel = this.channels.get(row.channel);
     try {
       if (!channel?.processUpdate) throw new Error(`no channel ${row.channel} to process the update`);
       await channel.processUpdate(row.body, this.options.handler);
-      await db.$executeRaw`
-        UPDATE "WebhookInbox" SET "processedAt" = ${clock.now()}, "lastError" = NULL WHERE id = ${row.id}::uuid`;
-      metrics?.processed.inc({ channel: row.channel });
+      this.succeeded(row);
     } catch (error) {
-      metrics?.failed.inc({ channel: row.channel });
-      const reason = error instanceof Error ? error.message : String(error);
-      const backoff = Math.min(MAX_BACKOFF_MS, this.options.retryAfterMs * 2 ** (row.attempts - 1));
-      await db.$executeRaw`
-        UPDATE "WebhookInbox" SET "lastError" = ${reason.slice(0, 2000)},
-          "nextAttemptAt" = ${new Date(clock.now().getTime() + backoff)}
-        WHERE id = ${row.id}::uuid AND "processedAt" IS NULL`.catch((writeError: unknown) =>
-        // The lease still stands: the sweep takes the row again when it runs out.
-        logger.warn({ err: writeError, inboxId: row.id }, 'could not record a failed webhook update'),
-      );
-      const where = {
-        inboxId: row.id,
-        channel: row.channel,
-        updateId: row.updateKey,
-        attempts: row.attempts,
-      };
-      if (row.attempts >= this.options.maxAttempts)
-        logger.error(
-          { ...where, reason },
-          'webhook update failed too many times; left in WebhookInbox for an operator',
-        );
-      else logger.warn({ ...where, reason }, 'webhook update failed; the sweep will try it again');
+      await this.failed(row, error);
     }
+  }
+
+  private succeeded(row: ClaimedRow): void {
+    this.markHandled(row.id, this.options.clock.now());
+    this.options.metrics?.processed.inc({ channel: row.channel });
+  }
+
+  private backoffFrom(now: Date, attempts: number): Date {
+    const backoff = Math.min(MAX_BACKOFF_MS, this.options.retryAfterMs * 2 ** (attempts - 1));
+    return new Date(now.getTime() + backoff);
+  }
+
+  /** Records a failed attempt: the sweep takes the row again after the backoff, or leaves it for an operator. */
+  private async failed(row: ClaimedRow, error: unknown): Promise<void> {
+    const { db, clock, logger, metrics } = this.options;
+    metrics?.failed.inc({ channel: row.channel });
+    const reason = error instanceof Error ? error.message : String(error);
+    await db.$executeRaw`
+      UPDATE "WebhookInbox" SET "lastError" = ${reason.slice(0, 2000)},
+        "nextAttemptAt" = ${this.backoffFrom(clock.now(), row.attempts)}
+      WHERE id = ${row.id}::uuid AND "processedAt" IS NULL`.catch((writeError: unknown) =>
+      // The lease still stands: the sweep takes the row again when it runs out.
+      logger.warn({ err: writeError, inboxId: row.id }, 'could not record a failed webhook update'),
+    );
+    const where = {
+      inboxId: row.id,
+      channel: row.channel,
+      updateId: row.updateKey,
+      attempts: row.attempts,
+    };
+    if (row.attempts >= this.options.maxAttempts)
+      logger.error(
+        { ...where, reason },
+        'webhook update failed too many times; left in WebhookInbox for an operator',
+      );
+    else logger.warn({ ...where, reason }, 'webhook update failed; the sweep will try it again');
+  }
+}
+
+/** The work's result, or undefined when it has not ended within `ms` (the work goes on). */
+async function beforeDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -549,8 +549,8 @@ async function foreignBatch(path: string, probes: Probe[]): Promise<void> {
   const bodies = `${path}: ${probes.map((probe) => probe.family).join(',')}`;
   expect(Number(after.InboundUpdate) - Number(before.InboundUpdate), bodies).toBe(valid);
   expect(Number(after.OutboxMessage) - Number(before.OutboxMessage), bodies).toBe(valid);
-  // Recorded before the answer, each valid update once; an invalid one is not recorded at all.
-  expect(Number(after.WebhookInbox) - Number(before.WebhookInbox), bodies).toBe(valid);
+  // An invalid update is never recorded; a valid one only when its turn was slow or failed, then once.
+  expect(Number(after.WebhookInbox) - Number(before.WebhookInbox), bodies).toBeLessThanOrEqual(valid);
   expect(await unhandled(), bodies).toBe(0);
   expect({ ...after, InboundUpdate: '', OutboxMessage: '', WebhookInbox: '' }, bodies).toEqual({
     ...before,

@@ -134,6 +134,15 @@ afterAll(async () => {
 
 describe('GET /api/officials/:code/export', () => {
   it('answers everything kept about one official as JSON', async () => {
+    // Updates the webhooks recorded because their turn was slow: one from the official's chat, one not.
+    for (const [chatId, text] of [
+      [String(TELEGRAM_CHAT), 'chậm quá'],
+      ['555000111', 'của người khác'],
+    ])
+      await env.db.$executeRaw`
+        INSERT INTO "WebhookInbox" (id, channel, "updateKey", "chatId", body, "processedAt")
+        VALUES (gen_random_uuid(), 'telegram', ${`slow-${chatId}`}, ${chatId},
+                ${JSON.stringify({ message: { chat: { id: chatId }, text } })}::jsonb, now())`;
     const exported = await api('GET', '/api/officials/PD-CB/export');
     expect(exported.status).toBe(200);
     const data = exported.body as {
@@ -155,13 +164,10 @@ describe('GET /api/officials/:code/export', () => {
       { docNumber: '07/KH-PD', status: 'done', sourceText: expect.stringContaining('đã xong') as unknown },
     ]);
     expect(data.messages.some((message) => message.text.includes('07/KH-PD'))).toBe(true);
-    // What their chats sent as the webhooks received it: the report's words and the link commands, theirs only.
-    expect(data.receivedUpdates.map((update) => JSON.stringify(update.body))).toEqual(
-      expect.arrayContaining([expect.stringContaining('Nguyệt báo: đã xong')]),
-    );
-    expect(
-      data.receivedUpdates.every((update) => [String(TELEGRAM_CHAT), ZALO_CHAT].includes(update.chatId)),
-    ).toBe(true);
+    // What their chats sent as the webhooks recorded it (a turn that was slow), theirs only.
+    expect(data.receivedUpdates.map((update) => [update.chatId, JSON.stringify(update.body)])).toEqual([
+      [String(TELEGRAM_CHAT), expect.stringContaining('chậm quá') as unknown],
+    ]);
     expect(data.audit).toEqual(
       expect.arrayContaining([expect.objectContaining({ action: 'report.create', as: 'actor' })]),
     );

@@ -100,7 +100,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-describe('the webhook inbox (record, answer, then process)', () => {
+describe('the webhook inbox (answer within the budget, record what is slow or failed)', () => {
   it('answers 200 within 2 s while the dialogue cannot run, and the answer follows', async () => {
     const after = oa.sentTo(USER).length;
     const held = await holdDialogue();
@@ -125,14 +125,15 @@ describe('the webhook inbox (record, answer, then process)', () => {
     expect(helpAnswers(after)).toHaveLength(1);
   });
 
-  it('records a redelivered update once, whichever instance gets it, and answers once', async () => {
+  it('answers a redelivered update once, whichever instance gets it, and records it at most once', async () => {
     const after = oa.sentTo(USER).length;
     const { body, signature } = oa.signed(oa.textEvent(USER, '/huongdan', 'redelivered-1'));
     const statuses = await Promise.all(
       [first, second, first, second].map(async (service) => (await post(service, body, signature)).status),
     );
     expect(statuses).toEqual([200, 200, 200, 200]);
-    expect(await db.webhookInbox.count({ where: { updateKey: 'redelivered-1' } })).toBe(1);
+    // Recorded only when a turn was slow (the instances raced for it): never twice.
+    expect(await db.webhookInbox.count({ where: { updateKey: 'redelivered-1' } })).toBeLessThanOrEqual(1);
     await oa.waitForSent('the help', USER, hasText('Hướng dẫn'), after);
     await marker(second);
     expect(helpAnswers(after)).toHaveLength(1);

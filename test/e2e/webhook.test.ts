@@ -107,8 +107,10 @@ describe('the Telegram webhook', () => {
     );
     expect(statuses).toEqual([200, 200, 200]);
     expect((await post(update)).status).toBe(200);
-    // Recorded before each answer, once; handled after it.
-    expect(await db.webhookInbox.count({ where: { updateKey: String(update.update_id) } })).toBe(1);
+    // Handled within the answer's budget, or recorded (once) when a turn was slow.
+    expect(
+      await db.webhookInbox.count({ where: { updateKey: String(update.update_id) } }),
+    ).toBeLessThanOrEqual(1);
     await user.waitFor('the help text', (message) => message.text.includes('Hướng dẫn'));
     expect(await db.inboundUpdate.count({ where: { updateId: String(update.update_id) } })).toBe(1);
     // The marker proves that anything the redeliveries could have sent would have arrived by now.
