@@ -222,8 +222,9 @@ describe('the delivery worker’s outcomes', () => {
   });
 
   it('keeps a reply to an unreachable chat in that chat: no other account gets it', async () => {
-    const official = await link('CB7803', 'telegram', '7803');
+    // Zalo first: the notice of the second link goes to the first chat, not to the one the fault breaks.
     await link('CB7803', 'zalo', 'z7803');
+    const official = await link('CB7803', 'telegram', '7803');
     proxy.inject('7803', FAULTS.neverStarted);
     await queue(item('reply:telegram:7803:1', '7803', official, 'Đã ghi nhận: Hoàn thành'));
 
@@ -238,8 +239,9 @@ describe('the delivery worker’s outcomes', () => {
   });
 
   it('fails a message the platform rejects, keeps the account, and sends the next one', async () => {
-    const official = await link('CB7804', 'telegram', '7804');
+    // Zalo first: the notice of the second link goes to the first chat, not to the one the fault breaks.
     await link('CB7804', 'zalo', 'z7804');
+    const official = await link('CB7804', 'telegram', '7804');
     const rejection = { status: 400, description: "Bad Request: can't parse entities: unexpected end tag" };
     proxy.inject('7804', rejection);
     await queue(
